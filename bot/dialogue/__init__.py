@@ -1,0 +1,1 @@
+"""Dialogue helpers used by the custom actions, testable without Rasa."""

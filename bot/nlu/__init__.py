@@ -1,0 +1,1 @@
+"""Our Rasa NLU components and the torch code behind them."""

@@ -1,0 +1,313 @@
+"""Fine-tuning a BERT-family encoder for short-text classification, in plain torch.
+
+This is the engine behind our Rasa components (intent and sentiment); it knows
+nothing about Rasa, so it can be trained and tested on its own.
+
+The model is the pretrained encoder, mean pooling over tokens (what sentence
+embedding models such as all-MiniLM-L6-v2 were trained for, so a small shop data
+set fine-tunes quickly) and a linear head. Training is seeded and deterministic
+on a given machine; label smoothing keeps the confidences honest enough for
+Rasa's FallbackClassifier to act on them.
+"""
+
+import json
+import logging
+import math
+import os
+import random
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Text
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+WEIGHTS_FILE = "head.safetensors"
+META_FILE = "classifier.json"
+ENCODER_DIR = "encoder"
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (respects taskset / container limits)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def configure_torch_threads(num_threads: Optional[int]) -> None:
+    """Give torch a fixed number of threads so it and TensorFlow don't oversubscribe.
+
+    Rasa's TensorFlow policies read ``TF_INTRA_OP_PARALLELISM_THREADS``; torch gets
+    the same budget here. Inter-op parallelism is 1: our graphs are sequential.
+    """
+    import torch
+
+    threads = num_threads or usable_cpus()
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass  # already set once in this process; torch allows that only once
+
+
+def seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def pick_device(device: Optional[Text] = None) -> Text:
+    """``cuda`` when a GPU is present (unless told otherwise), else ``cpu``."""
+    import torch
+
+    if device and device != "auto":
+        return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class _PooledClassifier:
+    """Factory for the torch module (built lazily so importing this file stays cheap)."""
+
+    @staticmethod
+    def build(encoder: Any, num_labels: int, dropout: float) -> Any:
+        import torch
+
+        class PooledClassifier(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.encoder = encoder
+                self.dropout = torch.nn.Dropout(dropout)
+                self.head = torch.nn.Linear(encoder.config.hidden_size, num_labels)
+
+            def forward(self, input_ids: Any, attention_mask: Any, **kwargs: Any) -> Any:
+                out = self.encoder(
+                    input_ids=input_ids, attention_mask=attention_mask, **kwargs
+                )
+                tokens = out.last_hidden_state
+                mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
+                pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                return self.head(self.dropout(pooled))
+
+        return PooledClassifier()
+
+
+class TransformerTextClassifier:
+    """A fine-tunable text classifier: encoder + mean pooling + linear head."""
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        labels: Sequence[Text],
+        max_length: int = 128,
+        device: Text = "cpu",
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.labels = list(labels)
+        self.max_length = max_length
+        self.device = device
+        self.model.to(device)
+        self.model.eval()
+
+    # ------------------------------------------------------------------ create
+    @classmethod
+    def from_encoder(
+        cls,
+        encoder_path: Path,
+        labels: Sequence[Text],
+        max_length: int = 128,
+        dropout: float = 0.1,
+        device: Text = "cpu",
+        seed: int = 42,
+    ) -> "TransformerTextClassifier":
+        """A new classifier on top of a pretrained encoder (head randomly initialised)."""
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        if len(labels) < 2:
+            raise ValueError(
+                f"A classifier needs at least two labels to tell apart, got {list(labels)}."
+            )
+        seed_everything(seed)
+        hf_logging.set_verbosity_error()
+        tokenizer = AutoTokenizer.from_pretrained(str(encoder_path))
+        encoder = AutoModel.from_pretrained(str(encoder_path), add_pooling_layer=False)
+        model = _PooledClassifier.build(encoder, len(labels), dropout)
+        return cls(model, tokenizer, labels, max_length=max_length, device=device)
+
+    # ------------------------------------------------------------------- train
+    def fit(
+        self,
+        texts: Sequence[Text],
+        labels: Sequence[Text],
+        epochs: int = 8,
+        batch_size: int = 16,
+        learning_rate: float = 6e-5,
+        weight_decay: float = 0.01,
+        warmup_ratio: float = 0.1,
+        label_smoothing: float = 0.1,
+        seed: int = 42,
+        show_progress: bool = True,
+        description: Text = "fine-tuning",
+    ) -> List[float]:
+        """Fine-tune encoder and head together; returns the mean loss of each epoch."""
+        import torch
+        from tqdm import tqdm
+
+        if len(texts) != len(labels):
+            raise ValueError("texts and labels must have the same length")
+        if not texts:
+            raise ValueError("No training examples were given.")
+        unknown = sorted(set(labels) - set(self.labels))
+        if unknown:
+            raise ValueError(f"Labels {unknown} are not among the classifier's labels.")
+
+        seed_everything(seed)
+        index = {label: i for i, label in enumerate(self.labels)}
+        targets = torch.tensor([index[label] for label in labels], dtype=torch.long)
+        texts = [self._clean(t) for t in texts]
+
+        no_decay = ("bias", "LayerNorm.weight", "layer_norm")
+        params = [
+            {
+                "params": [
+                    p for n, p in self.model.named_parameters()
+                    if not any(nd in n for nd in no_decay)
+                ],
+                "weight_decay": weight_decay,
+            },
+            {
+                "params": [
+                    p for n, p in self.model.named_parameters()
+                    if any(nd in n for nd in no_decay)
+                ],
+                "weight_decay": 0.0,
+            },
+        ]
+        optimizer = torch.optim.AdamW(params, lr=learning_rate)
+        steps_per_epoch = math.ceil(len(texts) / batch_size)
+        total_steps = max(1, steps_per_epoch * epochs)
+        warmup = int(total_steps * warmup_ratio)
+
+        def schedule(step: int) -> float:
+            if step < warmup:
+                return (step + 1) / max(1, warmup)
+            return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+        generator = torch.Generator().manual_seed(seed)
+
+        self.model.train()
+        history: List[float] = []
+        progress = tqdm(
+            total=total_steps, desc=description, disable=not show_progress, unit="batch"
+        )
+        try:
+            for epoch in range(epochs):
+                order = torch.randperm(len(texts), generator=generator).tolist()
+                losses = []
+                for start in range(0, len(order), batch_size):
+                    batch = order[start:start + batch_size]
+                    encoded = self._encode([texts[i] for i in batch])
+                    logits = self.model(**encoded)
+                    loss = loss_fn(logits, targets[batch].to(self.device))
+                    optimizer.zero_grad()
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+                    optimizer.step()
+                    scheduler.step()
+                    losses.append(loss.item())
+                    progress.update(1)
+                    progress.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss=f"{loss.item():.3f}")
+                history.append(float(np.mean(losses)))
+        finally:
+            progress.close()
+            self.model.eval()
+        return history
+
+    # ----------------------------------------------------------------- predict
+    def predict_proba(self, texts: Sequence[Text], batch_size: int = 32) -> np.ndarray:
+        """Class probabilities, one row per text, columns in ``self.labels`` order.
+
+        Texts are sorted by length before batching so that padding stays small.
+        """
+        import torch
+
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        cleaned = [self._clean(t) for t in texts]
+        order = sorted(range(len(cleaned)), key=lambda i: len(cleaned[i]))
+        out = np.zeros((len(cleaned), len(self.labels)), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                batch = order[start:start + batch_size]
+                logits = self.model(**self._encode([cleaned[i] for i in batch]))
+                out[batch] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return out
+
+    # ----------------------------------------------------------------- persist
+    def save(self, directory: Path) -> None:
+        """Write encoder, tokenizer and head as safetensors + JSON (no pickle)."""
+        from safetensors.torch import save_file
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.model.encoder.save_pretrained(
+            str(directory / ENCODER_DIR), safe_serialization=True
+        )
+        self.tokenizer.save_pretrained(str(directory / ENCODER_DIR))
+        head = {k: v.detach().cpu().contiguous() for k, v in self.model.head.state_dict().items()}
+        save_file(head, str(directory / WEIGHTS_FILE))
+        meta = {
+            "labels": self.labels,
+            "max_length": self.max_length,
+            "dropout": float(self.model.dropout.p),
+        }
+        (directory / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path, device: Text = "cpu") -> "TransformerTextClassifier":
+        """Load what :meth:`save` wrote; everything is read into memory."""
+        from safetensors.torch import load_file
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        directory = Path(directory)
+        meta_path = directory / META_FILE
+        if not meta_path.is_file():
+            raise FileNotFoundError(f"No trained classifier in {directory} ({META_FILE} missing).")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        hf_logging.set_verbosity_error()
+        tokenizer = AutoTokenizer.from_pretrained(str(directory / ENCODER_DIR))
+        encoder = AutoModel.from_pretrained(str(directory / ENCODER_DIR), add_pooling_layer=False)
+        model = _PooledClassifier.build(encoder, len(meta["labels"]), meta.get("dropout", 0.1))
+        model.head.load_state_dict(load_file(str(directory / WEIGHTS_FILE)))
+        return cls(model, tokenizer, meta["labels"], max_length=meta["max_length"], device=device)
+
+    # ----------------------------------------------------------------- helpers
+    def _encode(self, texts: List[Text]) -> Dict[Text, Any]:
+        encoded = self.tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="pt",
+        )
+        return {
+            "input_ids": encoded["input_ids"].to(self.device),
+            "attention_mask": encoded["attention_mask"].to(self.device),
+        }
+
+    @staticmethod
+    def _clean(text: Optional[Text]) -> Text:
+        """Make any input safe for the tokenizer: None, control characters, giant texts."""
+        if not text:
+            return ""
+        text = "".join(ch if ch.isprintable() or ch in " \t\n" else " " for ch in text[:4000])
+        return " ".join(text.split())

@@ -1,0 +1,71 @@
+import pytest
+
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.models import ModelNotFoundError
+from bot.nlu.bert_intent_classifier import BertIntentClassifier
+
+from .conftest import BAD_INPUTS, TINY_INTENTS, messages
+
+CONFIG = {"epochs": 4, "batch_size": 8, "learning_rate": 1e-4, "show_progress_bar": False}
+
+
+@pytest.fixture
+def trained(tiny_training_data, model_storage, resource, execution_context):
+    component = BertIntentClassifier.create(CONFIG, model_storage, resource, execution_context)
+    assert component.train(tiny_training_data) == resource
+    return component
+
+
+def test_is_an_intent_classifier_for_the_fallback():
+    assert issubclass(BertIntentClassifier, IntentClassifier)
+
+
+def test_sets_intent_and_full_ranking(trained):
+    [message] = trained.process(messages("where is my parcel"))
+    assert message.get("intent")["name"] == "order_status"
+    ranking = message.get("intent_ranking")
+    assert [r["name"] for r in ranking][0] == "order_status"
+    assert {r["name"] for r in ranking} == set(TINY_INTENTS)
+    assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0, abs=1e-4)
+    assert "intent" in message.as_dict(only_output_properties=True)
+
+
+def test_persist_and_load_from_fresh_storage(
+    trained, model_storage, resource, execution_context, tmp_path
+):
+    texts = ["hello!", "i want a refund for my shoes", "where's my package"]
+    before = trained.process(messages(*texts))
+    fresh = LocalModelStorage(tmp_path / "storage")
+    loaded = BertIntentClassifier.load(CONFIG, fresh, resource, execution_context)
+    after = loaded.process(messages(*texts))
+    for b, a in zip(before, after):
+        assert a.get("intent")["name"] == b.get("intent")["name"]
+        assert a.get("intent")["confidence"] == pytest.approx(b.get("intent")["confidence"], abs=1e-5)
+
+
+def test_bad_input_is_classified_without_errors(trained):
+    for message in trained.process(messages(*BAD_INPUTS)):
+        assert message.get("intent")["name"] in TINY_INTENTS
+        assert 0.0 <= message.get("intent")["confidence"] <= 1.0
+
+
+def test_no_intents_trains_nothing_and_predicts_nothing(
+    model_storage, resource, execution_context
+):
+    component = BertIntentClassifier.create(CONFIG, model_storage, resource, execution_context)
+    component.train(TrainingData(training_examples=[Message(data={"text": "hi", "intent": "greet"})]))
+    [message] = component.process(messages("hello"))
+    assert message.get("intent") is None
+    loaded = BertIntentClassifier.load(CONFIG, model_storage, resource, execution_context)
+    assert loaded.process(messages("hello"))[0].get("intent") is None
+
+
+def test_unknown_model_fails_with_a_clear_error(model_storage, resource, execution_context):
+    with pytest.raises(ModelNotFoundError, match="model_name_or_path|packaged"):
+        BertIntentClassifier.create(
+            {"model_name_or_path": "/nowhere/bert"}, model_storage, resource, execution_context
+        )
