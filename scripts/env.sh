@@ -13,4 +13,4 @@ export SQLALCHEMY_SILENCE_UBER_WARNING=1
 export SHOPBOT_RASA_PORT=${SHOPBOT_RASA_PORT:-5005}
 export SHOPBOT_ACTIONS_PORT=${SHOPBOT_ACTIONS_PORT:-5055}
 RASA="$ROOT/.venv/bin/rasa"
-RASA_ACTIONS="$ROOT/.venv-actions/bin/rasa"
+ACTION_SERVER=("$ROOT/.venv-actions/bin/python" -m rasa_sdk --actions actions)

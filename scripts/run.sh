@@ -45,7 +45,7 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-"$RASA_ACTIONS" run actions --actions actions --port "$SHOPBOT_ACTIONS_PORT" &
+"${ACTION_SERVER[@]}" --port "$SHOPBOT_ACTIONS_PORT" &
 PIDS+=($!)
 "$RASA" run --model models/shopbot.tar.gz --enable-api --cors "*" \
     --credentials credentials.yml --endpoints "$ENDPOINTS" --port "$SHOPBOT_RASA_PORT" &

@@ -7,9 +7,10 @@ bash scripts/setup.sh >/dev/null
 source scripts/env.sh
 cd "$ROOT"
 bash scripts/train.sh
+mkdir -p var
 ACTIONS_PID=""
 if ! curl -fs "http://localhost:$SHOPBOT_ACTIONS_PORT/health" >/dev/null 2>&1; then
-    "$RASA_ACTIONS" run actions --actions actions --port "$SHOPBOT_ACTIONS_PORT" >var/actions-shell.log 2>&1 &
+    "${ACTION_SERVER[@]}" --port "$SHOPBOT_ACTIONS_PORT" >var/actions-shell.log 2>&1 &
     ACTIONS_PID=$!
     trap '[ -n "$ACTIONS_PID" ] && kill $ACTIONS_PID 2>/dev/null' EXIT
 fi

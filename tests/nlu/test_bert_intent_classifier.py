@@ -7,10 +7,12 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.models import ModelNotFoundError
 from bot.nlu.bert_intent_classifier import BertIntentClassifier
+from bot.nlu.noise import NOISE_LABEL
 
 from .conftest import BAD_INPUTS, TINY_INTENTS, messages
 
-CONFIG = {"epochs": 4, "batch_size": 8, "learning_rate": 1e-4, "show_progress_bar": False}
+CONFIG = {"epochs": 4, "batch_size": 8, "learning_rate": 1e-4, "noise_examples": 12,
+          "show_progress_bar": False}
 
 
 @pytest.fixture
@@ -29,8 +31,8 @@ def test_sets_intent_and_full_ranking(trained):
     assert message.get("intent")["name"] == "order_status"
     ranking = message.get("intent_ranking")
     assert [r["name"] for r in ranking][0] == "order_status"
-    assert {r["name"] for r in ranking} == set(TINY_INTENTS)
-    assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0, abs=1e-4)
+    assert {r["name"] for r in ranking} == set(TINY_INTENTS)  # the noise class never shows
+    assert 0.0 < sum(r["confidence"] for r in ranking) <= 1.0 + 1e-6
     assert "intent" in message.as_dict(only_output_properties=True)
 
 
@@ -45,6 +47,19 @@ def test_persist_and_load_from_fresh_storage(
     for b, a in zip(before, after):
         assert a.get("intent")["name"] == b.get("intent")["name"]
         assert a.get("intent")["confidence"] == pytest.approx(b.get("intent")["confidence"], abs=1e-5)
+
+
+def test_empty_message_is_equally_unsure_of_every_intent(trained):
+    for message in trained.process(messages("", "   \n")):
+        confidences = [r["confidence"] for r in message.get("intent_ranking")]
+        assert confidences == [pytest.approx(1 / len(TINY_INTENTS))] * len(TINY_INTENTS)
+
+
+def test_trained_with_a_background_class_of_gibberish(trained):
+    assert NOISE_LABEL in trained.classifier.labels
+    [nonsense, clear] = trained.process(messages("xzvc bvbmnnvm qwpf", "where is my parcel"))
+    assert nonsense.get("intent")["confidence"] < clear.get("intent")["confidence"]
+    assert nonsense.get("intent")["name"] != NOISE_LABEL
 
 
 def test_bad_input_is_classified_without_errors(trained):

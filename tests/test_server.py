@@ -1,0 +1,127 @@
+"""The real Rasa server, as scripts/run.sh starts it: REST and socket.io channels,
+the SQLite tracker store of endpoints.yml, and the real action server."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, free_port
+from tests.nlu.conftest import BAD_INPUTS
+
+
+@pytest.fixture(scope="module")
+def rasa_server(trained_model, action_server, tmp_path_factory):
+    work = tmp_path_factory.mktemp("server")
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    endpoints["action_endpoint"]["url"] = f"{action_server}/webhook"
+    endpoints["tracker_store"]["db"] = str(work / "conversations.db")
+    (work / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
+    port = free_port()
+    log = work / "rasa.log"
+    rasa = Path(sys.executable).parent / "rasa"
+    with open(log, "wb") as handle:
+        proc = subprocess.Popen(
+            [str(rasa), "run", "--model", str(trained_model), "--enable-api",
+             "--credentials", str(ROOT / "credentials.yml"),
+             "--endpoints", str(work / "endpoints.yml"), "--port", str(port)],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=handle, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the Rasa server exited:\n{log.read_text()[-5000:]}")
+        try:
+            status = json.load(urllib.request.urlopen(f"{url}/status", timeout=2))
+            if status.get("model_file"):
+                break
+        except OSError:
+            pass
+        time.sleep(1)
+    else:
+        proc.kill()
+        pytest.fail(f"the Rasa server did not start:\n{log.read_text()[-5000:]}")
+    yield {"url": url, "db": work / "conversations.db", "log": log}
+    proc.terminate()
+    proc.wait(timeout=60)
+
+
+def post(url, payload):
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
+    return json.load(urllib.request.urlopen(request, timeout=120))
+
+
+def test_rest_channel_talks_and_keeps_the_conversation(rasa_server):
+    sender = f"rest-{uuid.uuid4()}"
+    replies = post(f"{rasa_server['url']}/webhooks/rest/webhook", {"sender": sender, "message": "hello!"})
+    assert replies and "assistant" in replies[0]["text"].lower()
+    replies = post(f"{rasa_server['url']}/webhooks/rest/webhook",
+                   {"sender": sender, "message": "are you a real person?"})
+    assert any("automated" in (r.get("text") or "").lower() for r in replies)
+    tracker = json.load(urllib.request.urlopen(
+        f"{rasa_server['url']}/conversations/{sender}/tracker", timeout=30))
+    user_events = [e for e in tracker["events"] if e["event"] == "user"]
+    assert [e["parse_data"]["intent"]["name"] for e in user_events] == ["greet", "bot_challenge"]
+    assert user_events[0]["parse_data"]["sentiment"]["label"] in {"negative", "neutral", "positive"}
+    assert rasa_server["db"].exists()
+
+
+@pytest.mark.parametrize("text", BAD_INPUTS, ids=lambda t: repr(t[:20]))
+def test_rest_channel_answers_bad_input(rasa_server, text):
+    replies = post(f"{rasa_server['url']}/webhooks/rest/webhook",
+                   {"sender": f"bad-{uuid.uuid4()}", "message": text})
+    assert replies, f"no reply to {text[:30]!r}"
+    for reply in replies:
+        assert reply.get("text") or reply.get("buttons")
+        assert "Traceback" not in json.dumps(reply)
+
+
+def test_parse_api_reports_sentiment(rasa_server):
+    result = post(f"{rasa_server['url']}/model/parse", {"text": "my order is late again, I'm fed up"})
+    assert result["sentiment"]["label"] == "negative"
+    assert result["intent"]["name"] in {"complaint", "order_status"}
+
+
+def test_socketio_channel_with_session_persistence(rasa_server):
+    """The widget's protocol: session_request/confirm, then user_uttered -> bot_uttered."""
+    import socketio
+
+    async def talk():
+        client = socketio.AsyncClient()
+        confirmed = asyncio.Event()
+        replies = []
+        got_reply = asyncio.Event()
+        session_id = f"sio-{uuid.uuid4()}"
+
+        @client.on("session_confirm")
+        async def on_confirm(data):
+            confirmed.set()
+
+        @client.on("bot_uttered")
+        async def on_bot(data):
+            replies.append(data)
+            got_reply.set()
+
+        await client.connect(rasa_server["url"], socketio_path="/socket.io", transports=["websocket"])
+        await client.emit("session_request", {"session_id": session_id})
+        await asyncio.wait_for(confirmed.wait(), 30)
+        await client.emit("user_uttered", {"message": "hi there", "session_id": session_id,
+                                           "customData": {"language": "en"}})
+        await asyncio.wait_for(got_reply.wait(), 60)
+        await client.disconnect()
+        return replies
+
+    replies = asyncio.run(talk())
+    assert replies and replies[0]["text"]
