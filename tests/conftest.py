@@ -21,7 +21,6 @@ if str(ROOT) not in sys.path:
 # Smaller epochs than config.yml: enough to learn this data, quick enough for CI.
 TEST_EPOCHS = {
     "bot.nlu.bert_intent_classifier.BertIntentClassifier": 5,
-    "bot.nlu.sentiment_classifier.BertSentimentClassifier": 4,
     "TEDPolicy": 40,
 }
 

@@ -1,7 +1,8 @@
 """Rasa intent classifier that fine-tunes a BERT-family encoder inside `rasa train`."""
 
 import logging
-from typing import Any, Dict, List, Text
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -10,8 +11,15 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.fine_tuned_component import FineTunedTextComponent, has_content
+from bot.nlu.datasets import file_fingerprint, read_sentiment_task
+from bot.nlu.fine_tuned_component import (
+    SENTIMENT,
+    FineTunedTextComponent,
+    has_content,
+    set_sentiment,
+)
 from bot.nlu.noise import NOISE_LABEL, gibberish
+from bot.nlu.text_classifier import MAIN
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +36,10 @@ class BertIntentClassifier(IntentClassifier, FineTunedTextComponent):
     that never appears in the ranking: nonsense gets low confidence for every
     intent instead of a confident guess. An empty message gets the same
     confidence for every intent.
+
+    Multi-task: with ``sentiment_training_data_path`` set, a sentiment head is
+    trained on the same encoder and ``sentiment`` = ``{label, score}`` is set from
+    the same forward pass as the intent (half the latency of a separate model).
     """
 
     @staticmethod
@@ -52,13 +64,24 @@ class BertIntentClassifier(IntentClassifier, FineTunedTextComponent):
         ranking_length: intents kept in intent_ranking; 0 keeps all of them.
         noise_examples: synthetic gibberish examples of the background class;
             0 trains without it.
+        sentiment_training_data_path: a labelled sentiment CSV (header
+            ``text,label``; negative/neutral/positive), relative to where `rasa train`
+            runs. When set, a sentiment head shares the encoder and ``sentiment`` is
+            set on every message; null trains intents only.
         """
         return {
             **FineTunedTextComponent.get_default_config(),
             "epochs": 8,
             "ranking_length": 0,
             "noise_examples": 120,
+            "sentiment_training_data_path": None,
         }
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Retrain when the sentiment data changes, not only when config.yml does."""
+        path = config.get("sentiment_training_data_path")
+        return file_fingerprint(Path(path)) if path else None
 
     @staticmethod
     def _untrained_behaviour() -> Text:
@@ -85,16 +108,24 @@ class BertIntentClassifier(IntentClassifier, FineTunedTextComponent):
             texts += noise
             labels += [NOISE_LABEL] * len(noise)
             label_set.append(NOISE_LABEL)
-        self._fine_tune(texts, labels, label_set)
+        extra = {}
+        sentiment_path = self.config["sentiment_training_data_path"]
+        if sentiment_path:
+            extra[SENTIMENT] = read_sentiment_task(Path(sentiment_path))
+        self._fine_tune(texts, labels, label_set, extra_data=extra)
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Sets ``intent`` and ``intent_ranking`` on every message, in batches."""
+        """Sets ``intent``, ``intent_ranking`` (and ``sentiment``) on every message, in batches."""
         if self.classifier is None or not messages:
             return messages
         labels = self.classifier.labels
         intents = [label for label in labels if label != NOISE_LABEL]
-        for message, row in zip(messages, self._predict(messages)):
+        probabilities = self._predict(messages)
+        if SENTIMENT in probabilities:
+            for message, row in zip(messages, probabilities[SENTIMENT]):
+                set_sentiment(message, self.classifier.tasks[SENTIMENT], row)
+        for message, row in zip(messages, probabilities[MAIN]):
             if not has_content(message.get(TEXT)):
                 row = [1.0 / len(intents)] * len(labels)
             ranking = sorted(

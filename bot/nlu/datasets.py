@@ -40,6 +40,17 @@ def read_sentiment_csv(path: Path) -> Tuple[List[Text], List[Text]]:
     return texts, labels
 
 
+def read_sentiment_task(path: Path) -> Tuple[List[Text], List[Text], List[Text]]:
+    """The sentiment CSV as ``(texts, labels, label set)``, refusing a single label."""
+    texts, labels = read_sentiment_csv(path)
+    label_set = [label for label in SENTIMENT_LABELS if label in set(labels)]
+    if len(label_set) < 2:
+        raise ValueError(
+            f"{path} must hold examples of at least two sentiment labels, found {label_set}."
+        )
+    return texts, labels, label_set
+
+
 def file_fingerprint(path: Path) -> Text:
     """Content hash of a file, or a marker when it does not exist."""
     path = Path(path)

@@ -6,7 +6,7 @@ from the model archive, fine-tune, persist through ``ModelStorage``) is this one
 """
 
 import logging
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -43,9 +43,25 @@ FINE_TUNING_DEFAULTS: Dict[Text, Any] = {
 }
 
 
+SENTIMENT = "sentiment"
+
+
 def has_content(text: Optional[Text]) -> bool:
     """Whether a message has anything to understand (not empty, not only whitespace)."""
     return bool(text and text.strip())
+
+
+def set_sentiment(message: Message, labels: Sequence[Text], probabilities: Any) -> None:
+    """Sets ``sentiment`` = ``{label, score}`` on a message, in the parse output.
+
+    An empty message is neutral: there is nothing to be upset or happy about.
+    """
+    if not has_content(message.get(TEXT)):
+        value = {"label": "neutral", "score": 1.0}
+    else:
+        best = int(np.argmax(probabilities))
+        value = {"label": labels[best], "score": round(float(probabilities[best]), 4)}
+    message.set(SENTIMENT, value, add_to_output=True)
 
 
 class FineTunedTextComponent(GraphComponent):
@@ -110,9 +126,17 @@ class FineTunedTextComponent(GraphComponent):
         return "it will not predict anything."
 
     def _fine_tune(
-        self, texts: Sequence[Text], labels: Sequence[Text], label_set: Sequence[Text]
+        self,
+        texts: Sequence[Text],
+        labels: Sequence[Text],
+        label_set: Sequence[Text],
+        extra_data: Optional[Dict[Text, Tuple[List[Text], List[Text], List[Text]]]] = None,
     ) -> None:
-        """Builds a classifier on the configured encoder, fine-tunes and persists it."""
+        """Builds a classifier on the configured encoder, fine-tunes and persists it.
+
+        ``extra_data`` adds tasks sharing the encoder: name -> (texts, labels, label set).
+        """
+        extra_data = extra_data or {}
         cfg = self.config
         self.classifier = TransformerTextClassifier.from_encoder(
             resolve_encoder(cfg["model_name_or_path"]),
@@ -121,6 +145,7 @@ class FineTunedTextComponent(GraphComponent):
             dropout=cfg["dropout"],
             device=pick_device(cfg["device"]),
             seed=cfg["random_seed"],
+            extra_tasks={task: label_set for task, (_, _, label_set) in extra_data.items()},
         )
         self.classifier.fit(
             texts,
@@ -134,14 +159,17 @@ class FineTunedTextComponent(GraphComponent):
             seed=cfg["random_seed"],
             show_progress=cfg["show_progress_bar"],
             description=(
-                f"{self.__class__.__name__} ({len(texts)} examples, {len(label_set)} labels)"
+                f"{self.__class__.__name__} ({len(texts)} examples, {len(label_set)} labels"
+                + "".join(f"; {task}: {len(t)} examples" for task, (t, _, _) in extra_data.items())
+                + ")"
             ),
+            extra_data={task: (t, l) for task, (t, l, _) in extra_data.items()},
         )
         self.persist()
 
-    def _predict(self, messages: List[Message]) -> np.ndarray:
-        """Class probabilities for the messages' texts, batched."""
-        return self.classifier.predict_proba(
+    def _predict(self, messages: List[Message]) -> Dict[Text, np.ndarray]:
+        """Class probabilities of every task for the messages' texts, batched."""
+        return self.classifier.predict_tasks(
             [m.get(TEXT) or "" for m in messages],
             batch_size=self.config["batch_size_inference"],
         )

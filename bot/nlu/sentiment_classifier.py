@@ -6,16 +6,15 @@ from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.datasets import SENTIMENT_LABELS, file_fingerprint, read_sentiment_csv
-from bot.nlu.fine_tuned_component import FineTunedTextComponent, has_content
+from bot.nlu.datasets import file_fingerprint, read_sentiment_task
+from bot.nlu.fine_tuned_component import SENTIMENT, FineTunedTextComponent, set_sentiment
+from bot.nlu.text_classifier import MAIN
 
 logger = logging.getLogger(__name__)
 
-SENTIMENT = "sentiment"
 UNTRAINED_SENTIMENT = {"label": "neutral", "score": 0.0}
 
 
@@ -31,6 +30,10 @@ class BertSentimentClassifier(FineTunedTextComponent):
     The field is added to the parse output, so it reaches the tracker and actions
     (``tracker.latest_message["sentiment"]``). Registered as a classifier for
     Rasa's graph, but not an ``IntentClassifier``: it never touches ``intent``.
+
+    This is the stand-alone sentiment model. ``BertIntentClassifier`` with a
+    ``sentiment_training_data_path`` learns the same task as a second head on its
+    own encoder (one forward pass for both); config.yml uses that.
     """
 
     @staticmethod
@@ -73,14 +76,8 @@ class BertSentimentClassifier(FineTunedTextComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fine-tunes the encoder and a sentiment head on the labelled CSV."""
-        path = self.config["training_data_path"]
-        texts, labels = read_sentiment_csv(Path(path))
-        present = sorted(set(labels))
-        if len(present) < 2:
-            raise ValueError(
-                f"{path} must hold examples of at least two sentiment labels, found {present}."
-            )
-        self._fine_tune(texts, labels, [label for label in SENTIMENT_LABELS if label in present])
+        texts, labels, label_set = read_sentiment_task(Path(self.config["training_data_path"]))
+        self._fine_tune(texts, labels, label_set)
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -92,14 +89,6 @@ class BertSentimentClassifier(FineTunedTextComponent):
                 message.set(SENTIMENT, dict(UNTRAINED_SENTIMENT), add_to_output=True)
             return messages
         labels = self.classifier.labels
-        for message, row in zip(messages, self._predict(messages)):
-            if not has_content(message.get(TEXT)):
-                message.set(SENTIMENT, {"label": "neutral", "score": 1.0}, add_to_output=True)
-                continue
-            best = int(row.argmax())
-            message.set(
-                SENTIMENT,
-                {"label": labels[best], "score": round(float(row[best]), 4)},
-                add_to_output=True,
-            )
+        for message, row in zip(messages, self._predict(messages)[MAIN]):
+            set_sentiment(message, labels, row)
         return messages

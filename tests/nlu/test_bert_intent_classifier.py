@@ -84,3 +84,29 @@ def test_unknown_model_fails_with_a_clear_error(model_storage, resource, executi
         BertIntentClassifier.create(
             {"model_name_or_path": "/nowhere/bert"}, model_storage, resource, execution_context
         )
+
+
+def test_sentiment_head_sets_sentiment_from_the_same_pass(
+    model_storage, resource, execution_context, tiny_training_data, tmp_path
+):
+    from tests.nlu.test_sentiment_classifier import ROWS
+
+    data = tmp_path / "sentiment.csv"
+    data.write_text("text,label\n" + "".join(f'"{t}",{l}\n' for t, l in ROWS * 2))
+    config = {**CONFIG, "sentiment_training_data_path": str(data), "epochs": 5}
+    component = BertIntentClassifier.create(config, model_storage, resource, execution_context)
+    component.train(tiny_training_data)
+    loaded = BertIntentClassifier.load(config, model_storage, resource, execution_context)
+    angry, happy, empty = loaded.process(
+        messages("this is awful, my order is broken", "thank you so much, amazing!", "")
+    )
+    assert angry.get("sentiment")["label"] == "negative"
+    assert happy.get("sentiment")["label"] == "positive"
+    assert empty.get("sentiment") == {"label": "neutral", "score": 1.0}
+    assert "sentiment" in angry.as_dict(only_output_properties=True)
+    assert BertIntentClassifier.fingerprint_addon(config) != BertIntentClassifier.fingerprint_addon(CONFIG)
+
+
+def test_without_sentiment_data_sets_no_sentiment(trained):
+    [message] = trained.process(messages("hello"))
+    assert message.get("sentiment") is None

@@ -81,3 +81,34 @@ def test_single_label_is_refused():
 def test_loading_nothing_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="No trained classifier"):
         TransformerTextClassifier.load(tmp_path)
+
+
+def test_multi_task_shares_one_encoder_and_round_trips(tmp_path):
+    sentiment = {"negative": ["this is awful", "so angry right now", "worst service ever"],
+                 "positive": ["love it, thanks!", "great help, cheers", "amazing, thank you"]}
+    s_texts = [t for texts in sentiment.values() for t in texts]
+    s_labels = [label for label, texts in sentiment.items() for _ in texts]
+    clf = TransformerTextClassifier.from_encoder(
+        resolve_encoder("all-MiniLM-L6-v2"), sorted(TINY_INTENTS), seed=5,
+        extra_tasks={"sentiment": ["negative", "positive"]},
+    )
+    clf.fit(TEXTS, LABELS, epochs=4, batch_size=8, learning_rate=1e-4, seed=5,
+            show_progress=False, extra_data={"sentiment": (s_texts * 2, s_labels * 2)})
+    probs = clf.predict_tasks(["thanks, you were great", "where is my parcel"])
+    assert set(probs) == {"main", "sentiment"}
+    assert probs["sentiment"].shape == (2, 2) and probs["main"].shape == (2, len(TINY_INTENTS))
+    assert clf.tasks["sentiment"][probs["sentiment"][0].argmax()] == "positive"
+    assert clf.labels[probs["main"][1].argmax()] == "order_status"
+    clf.save(tmp_path)
+    loaded = TransformerTextClassifier.load(tmp_path)
+    assert loaded.tasks == clf.tasks
+    again = loaded.predict_tasks(["thanks, you were great", "where is my parcel"])
+    for task in probs:
+        np.testing.assert_allclose(again[task], probs[task], atol=1e-5)
+
+
+def test_unknown_task_is_refused(trained):
+    clf, _ = trained
+    with pytest.raises(ValueError, match="Unknown task"):
+        clf.fit(TEXTS, LABELS, epochs=1, show_progress=False,
+                extra_data={"sentiment": (["ok"], ["neutral"])})
