@@ -1,10 +1,12 @@
 """Shared fixtures: one trained model per test session, a real action server."""
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -83,6 +85,31 @@ def agent(trained_model):
     return Agent.load(str(trained_model))
 
 
+@contextlib.contextmanager
+def running_server(command, ready_url, log, what, timeout=300):
+    """Start a real server process, wait until ``ready_url`` answers, stop it after."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with open(log, "wb") as handle:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    deadline = time.time() + timeout
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"the {what} exited:\n{log.read_text()[-5000:]}")
+        try:
+            urllib.request.urlopen(ready_url, timeout=2)
+            break
+        except OSError:
+            if time.time() > deadline:
+                proc.kill()
+                pytest.fail(f"the {what} did not start:\n{log.read_text()[-5000:]}")
+            time.sleep(0.5)
+    try:
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
 @pytest.fixture(scope="session")
 def action_server(tmp_path_factory):
     """A real rasa-sdk action server, from the action server's own environment."""
@@ -90,28 +117,8 @@ def action_server(tmp_path_factory):
     if not python.exists():
         pytest.fail("the action server's environment is missing: run bash scripts/setup.sh")
     port = free_port()
-    log = tmp_path_factory.mktemp("actions") / "actions.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with open(log, "wb") as handle:
-        proc = subprocess.Popen(
-            [str(python), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}"
-    import urllib.request
-
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the action server exited:\n{log.read_text()}")
-        try:
-            urllib.request.urlopen(f"{url}/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"the action server did not start:\n{log.read_text()}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    log = tmp_path_factory.mktemp("actions") / "actions.log"
+    command = [str(python), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    with running_server(command, f"{url}/health", log, "action server"):
+        yield url

@@ -3,10 +3,7 @@ the SQLite tracker store of endpoints.yml, and the real action server."""
 
 import asyncio
 import json
-import os
-import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -14,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, running_server
 from tests.nlu.conftest import BAD_INPUTS
 
 
@@ -26,34 +23,15 @@ def rasa_server(trained_model, action_server, tmp_path_factory):
     endpoints["tracker_store"]["db"] = str(work / "conversations.db")
     (work / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     log = work / "rasa.log"
     rasa = Path(sys.executable).parent / "rasa"
-    with open(log, "wb") as handle:
-        proc = subprocess.Popen(
-            [str(rasa), "run", "--model", str(trained_model), "--enable-api",
-             "--credentials", str(ROOT / "credentials.yml"),
-             "--endpoints", str(work / "endpoints.yml"), "--port", str(port)],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=handle, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the Rasa server exited:\n{log.read_text()[-5000:]}")
-        try:
-            status = json.load(urllib.request.urlopen(f"{url}/status", timeout=2))
-            if status.get("model_file"):
-                break
-        except OSError:
-            pass
-        time.sleep(1)
-    else:
-        proc.kill()
-        pytest.fail(f"the Rasa server did not start:\n{log.read_text()[-5000:]}")
-    yield {"url": url, "db": work / "conversations.db", "log": log}
-    proc.terminate()
-    proc.wait(timeout=60)
+    command = [str(rasa), "run", "--model", str(trained_model), "--enable-api",
+               "--credentials", str(ROOT / "credentials.yml"),
+               "--endpoints", str(work / "endpoints.yml"), "--port", str(port)]
+    # /status answers 200 only once the model is loaded.
+    with running_server(command, f"{url}/status", log, "Rasa server"):
+        yield {"url": url, "db": work / "conversations.db", "log": log}
 
 
 def post(url, payload):
