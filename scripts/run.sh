@@ -30,6 +30,10 @@ done
 
 bash scripts/train.sh
 mkdir -p var
+# The shop database (demo customers and orders on first run) and the retrieval index
+# over the FAQ and catalog (cached; rebuilt only when the knowledge files change).
+"$ROOT/.venv-actions/bin/python" -m bot.shop.seed
+"$ROOT/.venv-actions/bin/python" -m bot.retrieval.build
 
 ENDPOINTS=$(mktemp --suffix=.yml)
 sed "s#http://localhost:5055/webhook#http://localhost:$SHOPBOT_ACTIONS_PORT/webhook#" endpoints.yml > "$ENDPOINTS"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up both environments and runs the whole test suite:
-#   the action server's tests in .venv-actions, everything else in .venv (Rasa).
+#   tests/actions and tests/bot (the action server's code: knowledge graph, retrieval,
+#   shop database, dialogue logic) in .venv-actions; everything else in .venv (Rasa).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
@@ -9,10 +10,10 @@ cd "$ROOT"
 mkdir -p test-artifacts
 rc=0
 echo "== action server environment =="
-.venv-actions/bin/python -m pytest tests/actions -p no:cacheprovider \
+.venv-actions/bin/python -m pytest tests/actions tests/bot -p no:cacheprovider \
     --junitxml=test-artifacts/actions.xml "$@" || rc=1
 echo "== Rasa environment =="
-.venv/bin/python -m pytest tests --ignore=tests/actions -p no:cacheprovider \
+.venv/bin/python -m pytest tests --ignore=tests/actions --ignore=tests/bot -p no:cacheprovider \
     -W ignore::DeprecationWarning --durations=10 \
     --junitxml=test-artifacts/rasa.xml "$@" || rc=1
 .venv/bin/python - <<'PY'

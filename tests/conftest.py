@@ -86,9 +86,9 @@ def agent(trained_model):
 
 
 @contextlib.contextmanager
-def running_server(command, ready_url, log, what, timeout=300):
+def running_server(command, ready_url, log, what, timeout=300, env=None):
     """Start a real server process, wait until ``ready_url`` answers, stop it after."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
     with open(log, "wb") as handle:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     deadline = time.time() + timeout
@@ -110,15 +110,78 @@ def running_server(command, ready_url, log, what, timeout=300):
         proc.wait(timeout=60)
 
 
+ACTIONS_PYTHON = ROOT / ".venv-actions" / "bin" / "python"
+
+
 @pytest.fixture(scope="session")
-def action_server(tmp_path_factory):
-    """A real rasa-sdk action server, from the action server's own environment."""
-    python = ROOT / ".venv-actions" / "bin" / "python"
-    if not python.exists():
+def shop_env(tmp_path_factory):
+    """Settings for a fresh, seeded demo shop database of the test session.
+
+    The retrieval index cache stays in the project's var/index: it is keyed by a hash of
+    its inputs, so sharing it is safe and saves re-encoding the catalog every session.
+    """
+    if not ACTIONS_PYTHON.exists():
         pytest.fail("the action server's environment is missing: run bash scripts/setup.sh")
+    work = tmp_path_factory.mktemp("shop")
+    env = {
+        "SHOPBOT_VAR_DIR": str(work),
+        "SHOPBOT_DATABASE_URL": f"sqlite:///{work / 'shop.db'}",
+        "SHOPBOT_INDEX_DIR": os.environ.get("SHOPBOT_INDEX_DIR") or str(ROOT / "var" / "index"),
+        "SHOPBOT_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+    for module in ("bot.shop.seed", "bot.retrieval.build"):
+        subprocess.run([str(ACTIONS_PYTHON), "-m", module], cwd=ROOT, env={**os.environ, **env},
+                       check=True, capture_output=True, timeout=900)
+    return env
+
+
+@pytest.fixture(scope="session")
+def action_server(tmp_path_factory, shop_env):
+    """A real rasa-sdk action server, from the action server's own environment."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("actions") / "actions.log"
-    command = [str(python), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
-    with running_server(command, f"{url}/health", log, "action server"):
+    command = [str(ACTIONS_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    with running_server(command, f"{url}/health", log, "action server", env=shop_env):
         yield url
+
+
+@pytest.fixture(scope="session")
+def rasa_server(trained_model, action_server, tmp_path_factory):
+    """The real ``rasa run`` as scripts/run.sh starts it, talking to the real action server."""
+    work = tmp_path_factory.mktemp("server")
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    endpoints["action_endpoint"]["url"] = f"{action_server}/webhook"
+    endpoints["tracker_store"]["db"] = str(work / "conversations.db")
+    (work / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = work / "rasa.log"
+    rasa = Path(sys.executable).parent / "rasa"
+    command = [str(rasa), "run", "--model", str(trained_model), "--enable-api",
+               "--credentials", str(ROOT / "credentials.yml"),
+               "--endpoints", str(work / "endpoints.yml"), "--port", str(port)]
+    # /status answers 200 only once the model is loaded.
+    with running_server(command, f"{url}/status", log, "Rasa server"):
+        yield {"url": url, "db": work / "conversations.db", "log": log}
+
+
+@pytest.fixture(scope="session")
+def shop_services(tmp_path_factory):
+    """The action server's services over the demo shop, with a fresh seeded database.
+
+    (Action server environment only: the knowledge graph, FAISS index and database.)
+    """
+    from bot.services import ShopServices
+
+    work = tmp_path_factory.mktemp("shop-services")
+    services = ShopServices(
+        catalog_path=str(ROOT / "knowledge" / "catalog.json"),
+        faq_path=str(ROOT / "knowledge" / "faq.yml"),
+        database_url=f"sqlite:///{work / 'shop.db'}",
+        index_dir=os.environ.get("SHOPBOT_INDEX_DIR") or str(ROOT / "var" / "index"),
+    )
+    services.db.seed_demo(services.catalog)
+    return services

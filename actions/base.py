@@ -1,0 +1,51 @@
+"""What every shop action shares: one apology instead of a stack trace, and the services.
+
+An action that fails (a database down, a model missing) must still answer the shopper;
+the error goes to the log, the shopper gets an apology and a way to reach a person.
+"""
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.dialogue.replies import apology, send
+from bot.services import shared_services
+
+logger = logging.getLogger(__name__)
+
+
+def entity_values(tracker: Tracker, entity: Text) -> List[Text]:
+    """Values of one entity in the latest message (button payloads carry them too)."""
+    values = []
+    for item in tracker.latest_message.get("entities") or []:
+        if item.get("entity") == entity and isinstance(item.get("value"), str):
+            values.append(item["value"])
+    return values
+
+
+def latest_text(tracker: Tracker) -> Text:
+    return tracker.latest_message.get("text") or ""
+
+
+class ShopAction(Action):
+    """An action whose ``respond`` may fail without the shopper ever seeing it."""
+
+    def services(self):
+        return shared_services()
+
+    async def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        raise NotImplementedError
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        try:
+            return await self.respond(dispatcher, tracker, domain)
+        except Exception:  # noqa: BLE001 - the shopper gets an apology, the log gets the trace
+            logger.exception("%s failed for conversation %s", self.name(), tracker.sender_id)
+            send(dispatcher, [apology()])
+            return []

@@ -1,0 +1,298 @@
+"""Product answers from the knowledge graph: details, comparisons and compatibility.
+
+Every number a shopper sees (price, stock, rating, specs) is read from the catalog, never
+generated. A mention that could be several products gets a clarifying question with one
+button per candidate; a name the catalog doesn't know gets an honest "not found" and the
+closest products by meaning.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+
+from bot.dialogue.replies import (
+    Reply,
+    bullet_list,
+    button,
+    cards_payload,
+    money,
+    one_line,
+    stock_text,
+)
+
+MAX_CARDS = 4
+MAX_COMPARE_ROWS = 8
+SEARCH_MIN_SCORE = 0.45  # product-search similarity below which a "closest match" is noise
+
+# Question words -> catalog attribute keys (first match wins, most specific first).
+ATTRIBUTE_QUESTIONS: Sequence[Tuple[Text, Sequence[Text]]] = (
+    (r"\bweigh|\bweight\b|\bheavy\b|\blight\b", ("weight_g", "packed_weight_g")),
+    (r"\bbattery\b|\bcharge last|\blast on a charge", ("battery_life_h",)),
+    (r"\bscreen\b|\bdisplay\b", ("screen_size_in",)),
+    (r"waterproof|water[- ]?resist|\bswim|\brain\b|\bip\d\d", ("water_resistance",)),
+    (r"\bcolou?rs?\b", ("colours",)),
+    (r"\bsizes?\b", ("sizes", "frame_size")),
+    (r"\bstorage\b|\bgb\b", ("storage_gb",)),
+    (r"\bram\b|\bmemory\b", ("ram_gb",)),
+    (r"noise[- ]cancel", ("noise_cancelling",)),
+    (r"wireless charg", ("wireless_charging",)),
+    (r"megapixel|\bsensor\b|\bmp\b", ("sensor_mp",)),
+    (r"\bmount\b", ("mount",)),
+    (r"\bcapacity\b|\blitres?\b|\bliters?\b", ("capacity_l", "capacity_persons")),
+    (r"\bwatts?\b|\bwattage\b|\bhow fast.*charg", ("wattage_w",)),
+    (r"\bports?\b|\bconnector\b|usb", ("ports", "connector")),
+    (r"\bbluetooth\b|\bwi-?fi\b|\b5g\b|\bnfc\b|connectivity", ("connectivity",)),
+    (r"\bstock\b|\bavailable\b|\bavailability\b|\bhave any\b", ("__stock__",)),
+    (r"\bprice\b|\bcost\b|how much\b|\bexpensive\b|\bcheap", ("__price__",)),
+)
+
+
+@dataclass
+class ProductTurn:
+    """What a product action says, and which products the conversation is now about."""
+
+    replies: List[Reply] = field(default_factory=list)
+    focus: Optional[List[Text]] = None  # new value for the products_in_focus slot
+
+
+def is_button_payload(text: Optional[Text]) -> bool:
+    return bool(text) and text.lstrip().startswith("/")
+
+
+@dataclass
+class Mentions:
+    resolved: List[Text]
+    ambiguous: List[Any]
+    unknown: List[Text]
+    categories: List[Text]
+
+
+def read_mentions(services: Any, text: Optional[Text], chosen: Sequence[Text] = ()) -> Mentions:
+    """Products, categories, ambiguous and unknown names in a message (+ button choices)."""
+    resolved: List[Text] = []
+    ambiguous: List[Any] = []
+    unknown: List[Text] = []
+    categories: List[Text] = []
+    catalog = services.catalog
+    if text and not is_button_payload(text):
+        resolved, ambiguous, unknown = services.linker.products_in(text)
+        for mention in services.linker.link(text):
+            if mention.kind == "category" and mention.resolved:
+                categories.append(mention.resolved.split(":", 1)[-1])
+    for pid in chosen:
+        if pid and catalog.product(pid) is not None and pid not in resolved:
+            resolved.append(pid)
+    # A choice made with a button settles the mention it was offered for.
+    if chosen:
+        ambiguous = [m for m in ambiguous if not any(c in {x.split(":", 1)[-1] for x, _ in m.candidates} for c in chosen)]
+    return Mentions(list(dict.fromkeys(resolved)), ambiguous, unknown, list(dict.fromkeys(categories)))
+
+
+def _product_id(node_or_id: Text) -> Text:
+    return node_or_id.split(":", 1)[1] if node_or_id.startswith("product:") else node_or_id
+
+
+def clarify(services: Any, mention: Any, intent: Text) -> Reply:
+    options = services.linker.clarifying_options(mention, limit=5)
+    buttons = [button(name, intent, product_id=_product_id(pid)) for pid, name in options]
+    return Reply(text=f"Which one do you mean by “{mention.text}”?", buttons=buttons)
+
+
+def not_found(services: Any, name: Optional[Text], text: Text) -> List[Reply]:
+    """An unknown product name: say so, then the closest catalog products by meaning."""
+    currency = services.catalog.shop.get("currency", "USD")
+    lead = f"I couldn't find “{name}” in our catalog." if name else "I couldn't tell which product you mean."
+    hits = []
+    try:
+        hits = [h for h in services.index.search_products(text, k=MAX_CARDS) if h.score >= SEARCH_MIN_SCORE]
+    except Exception:  # retrieval unavailable: the honest "not found" still stands
+        hits = []
+    if not hits:
+        return [Reply(text=lead + " Could you check the name, or tell me the brand and the kind of product?")]
+    products = [h.product for h in hits]
+    text_out = lead + " These are the closest things we carry:\n" + bullet_list([one_line(p, currency) for p in products])
+    return [Reply(text=text_out, custom=cards_payload(products, currency))]
+
+
+def asked_attributes(text: Optional[Text]) -> List[Text]:
+    if not text or is_button_payload(text):
+        return []
+    lowered = text.lower()
+    for pattern, keys in ATTRIBUTE_QUESTIONS:
+        if re.search(pattern, lowered):
+            return list(keys)
+    return []
+
+
+def format_value(spec: Any, value: Any) -> Text:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    unit = getattr(spec, "unit", None) if spec is not None else None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value} {unit}" if unit else str(value)
+
+
+def attribute_answer(product: Any, keys: Sequence[Text], catalog: Any) -> Optional[Text]:
+    currency = catalog.shop.get("currency", "USD")
+    name = product.display_name
+    for key in keys:
+        if key == "__price__":
+            return f"The {name} costs {money(product.price, currency)} and is {stock_text(int(product.stock))}."
+        if key == "__stock__":
+            if product.stock <= 0:
+                return f"The {name} is out of stock right now."
+            return f"Yes, the {name} is {stock_text(int(product.stock))} ({product.stock} available) at {money(product.price, currency)}."
+        if key in product.attributes:
+            spec = catalog.attributes.get(key)
+            label = spec.label if spec is not None else key.replace("_", " ")
+            return f"{label} of the {name}: {format_value(spec, product.attributes[key])}."
+    return None
+
+
+def details_text(product: Any, catalog: Any, max_specs: int = 6) -> Text:
+    currency = catalog.shop.get("currency", "USD")
+    lines = [one_line(product, currency)]
+    if product.description:
+        lines.append(product.description)
+    specs = []
+    for key, value in list(product.attributes.items())[:max_specs]:
+        spec = catalog.attributes.get(key)
+        label = spec.label if spec is not None else key.replace("_", " ")
+        specs.append(f"{label}: {format_value(spec, value)}")
+    if specs:
+        lines.append(bullet_list(specs))
+    return "\n".join(lines)
+
+
+def product_info_turn(services: Any, text: Optional[Text], chosen: Sequence[Text] = (), focus: Sequence[Text] = ()) -> ProductTurn:
+    """Details of the product(s) a shopper asks about, or a clarifying question."""
+    catalog = services.catalog
+    currency = catalog.shop.get("currency", "USD")
+    mentions = read_mentions(services, text, chosen)
+    if mentions.ambiguous and not mentions.resolved:
+        return ProductTurn([clarify(services, mentions.ambiguous[0], "product_info")])
+    ids = mentions.resolved
+    if not ids and mentions.unknown:
+        return ProductTurn(not_found(services, mentions.unknown[0], text or ""))
+    if not ids and focus and asked_attributes(text):
+        ids = list(focus)[:1]  # "how much does it weigh?" about the product in focus
+    if not ids:
+        if text and not is_button_payload(text):
+            return ProductTurn(not_found(services, None, text))
+        return ProductTurn([Reply(text="Which product would you like to know about?")])
+    products = [catalog.product(pid) for pid in ids[:MAX_CARDS]]
+    products = [p for p in products if p is not None]
+    keys = asked_attributes(text)
+    replies: List[Reply] = []
+    if keys and len(products) == 1:
+        answer = attribute_answer(products[0], keys, catalog)
+        if answer:
+            replies.append(Reply(text=answer, custom=cards_payload(products, currency)))
+    if not replies:
+        if len(products) == 1:
+            replies.append(Reply(text=details_text(products[0], catalog), custom=cards_payload(products, currency)))
+        else:
+            replies.append(Reply(
+                text="Here they are:\n" + bullet_list([one_line(p, currency) for p in products]),
+                custom=cards_payload(products, currency),
+            ))
+    return ProductTurn(replies, focus=[p.id for p in products])
+
+
+def compare_turn(services: Any, text: Optional[Text], chosen: Sequence[Text] = (), focus: Sequence[Text] = ()) -> ProductTurn:
+    """A side-by-side comparison, differences first; asks for whatever is missing."""
+    catalog = services.catalog
+    currency = catalog.shop.get("currency", "USD")
+    mentions = read_mentions(services, text, chosen)
+    ids = list(mentions.resolved)
+    if is_button_payload(text) or (len(ids) == 1 and not mentions.ambiguous and not mentions.unknown):
+        ids = list(dict.fromkeys(list(focus) + ids))  # "compare it with the X" / a button choice
+    if mentions.ambiguous:
+        return ProductTurn([clarify(services, mentions.ambiguous[0], "compare_products")], focus=ids)
+    if mentions.unknown and len(ids) < 2:
+        return ProductTurn(not_found(services, mentions.unknown[0], text or ""), focus=ids)
+    if len(ids) < 2:
+        if ids:
+            product = catalog.product(ids[0])
+            alternatives = services.graph.related(ids[0], "similar_to")[:4]
+            buttons = [button(p.display_name, "compare_products", product_id=p.id) for p in alternatives]
+            return ProductTurn(
+                [Reply(text=f"What would you like to compare the {product.display_name} with?", buttons=buttons)],
+                focus=ids,
+            )
+        return ProductTurn([Reply(text="Which products would you like me to compare? Name two or more, e.g. “compare the Pixel 8 and the Galaxy S24”.")])
+    comparison = services.graph.compare(ids[:4])
+    products = comparison.products
+    header = " vs ".join(p.display_name for p in products)
+    rows = [row for row in comparison.rows][:MAX_COMPARE_ROWS]
+    lines = [f"{row.label}: " + " | ".join(row.values) for row in rows]
+    differing = sum(1 for row in comparison.rows if row.differs)
+    summary = f"{header} — {differing} differences, listed first:" if differing else f"{header}:"
+    custom = cards_payload(products, currency)
+    custom["comparison"] = [
+        {"label": row.label, "values": list(row.values), "differs": bool(row.differs)} for row in comparison.rows
+    ]
+    return ProductTurn([Reply(text=summary + "\n" + bullet_list(lines), custom=custom)], focus=[p.id for p in products])
+
+
+def _related_ids(services: Any, pid: Text) -> set:
+    return {p.id for p in services.graph.compatible(pid)} | {p.id for p in services.graph.accessories(pid)}
+
+
+def compatibility_turn(
+    services: Any,
+    text: Optional[Text],
+    chosen: Sequence[Text] = (),
+    focus: Sequence[Text] = (),
+    owned: Sequence[Text] = (),
+) -> ProductTurn:
+    """Does A work with B; what works with A; what fits the products a customer owns."""
+    catalog = services.catalog
+    currency = catalog.shop.get("currency", "USD")
+    mentions = read_mentions(services, text, chosen)
+    if mentions.ambiguous and not mentions.categories:
+        return ProductTurn([clarify(services, mentions.ambiguous[0], "product_compatibility")], focus=mentions.resolved)
+    ids = list(mentions.resolved)
+    if is_button_payload(text):
+        ids = list(dict.fromkeys(list(focus) + ids))
+    category = next((c for c in mentions.categories if all(catalog.product(i).category != c for i in ids)), None)
+    if len(ids) >= 2:
+        a, b = catalog.product(ids[0]), catalog.product(ids[1])
+        if b.id in _related_ids(services, a.id) or a.id in _related_ids(services, b.id):
+            return ProductTurn([Reply(
+                text=f"Yes — the {a.display_name} works with the {b.display_name}.",
+                custom=cards_payload([a, b], currency),
+            )], focus=[a.id, b.id])
+        # Not compatible: suggest what does fit the device, in the other product's category.
+        device, accessory = (a, b) if services.graph.compatible(a.id, category=b.category) else (b, a)
+        fits = services.graph.compatible(device.id, category=accessory.category)[:MAX_CARDS]
+        text_out = f"No — our catalog doesn't list the {accessory.display_name} as compatible with the {device.display_name}."
+        if fits:
+            text_out += " These do fit it:\n" + bullet_list([one_line(p, currency) for p in fits])
+            return ProductTurn([Reply(text=text_out, custom=cards_payload(fits, currency))], focus=[a.id, b.id])
+        return ProductTurn([Reply(text=text_out)], focus=[a.id, b.id])
+    if not ids and mentions.unknown:
+        return ProductTurn(not_found(services, mentions.unknown[0], text or ""))
+    if not ids and owned:
+        items = services.graph.for_owned(list(owned), category=category)[:MAX_CARDS]
+        if items:
+            return ProductTurn([Reply(
+                text="These fit what you bought from us:\n" + bullet_list([one_line(p, currency) for p in items]),
+                custom=cards_payload(items, currency),
+            )])
+    if not ids and focus:
+        ids = list(focus)[:1]
+    if not ids:
+        return ProductTurn([Reply(text="Which device should I check? Tell me its name, e.g. “what chargers work with the Pixel 8?”.")])
+    device = catalog.product(ids[0])
+    fits = services.graph.compatible(device.id, category=category)[:MAX_CARDS]
+    if not fits:
+        what = catalog.category(category).name.lower() if category and catalog.category(category) else "accessories"
+        return ProductTurn([Reply(text=f"I don't have any {what} listed as compatible with the {device.display_name}.")], focus=[device.id])
+    return ProductTurn([Reply(
+        text=f"These work with the {device.display_name}:\n" + bullet_list([one_line(p, currency) for p in fits]),
+        custom=cards_payload(fits, currency),
+    )], focus=[device.id])

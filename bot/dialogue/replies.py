@@ -1,0 +1,106 @@
+"""What the assistant says, as plain data: text, buttons and rich content for the widget.
+
+Dialogue logic in ``bot/`` returns ``Reply`` objects and never touches rasa-sdk, so it
+is testable without Rasa; an action turns each one into ``dispatcher.utter_message``.
+Rich content travels as a custom payload (``{"type": "product_cards", ...}``) that the
+web widget renders; every reply also has text, so ``rasa shell`` and the REST channel
+still read well.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Text
+
+HANDOFF_BUTTON = {"title": "Talk to a person", "payload": "/human_handoff"}
+
+
+@dataclass
+class Reply:
+    text: Text = ""
+    buttons: List[Dict[Text, Text]] = field(default_factory=list)
+    custom: Optional[Dict[Text, Any]] = None
+    response: Optional[Text] = None  # a response from the domain instead of text
+
+    def dispatch_kwargs(self) -> Dict[Text, Any]:
+        """Keyword arguments for ``CollectingDispatcher.utter_message``."""
+        kwargs: Dict[Text, Any] = {}
+        if self.response:
+            kwargs["response"] = self.response
+        if self.text:
+            kwargs["text"] = self.text
+        if self.buttons:
+            kwargs["buttons"] = list(self.buttons)
+        if self.custom:
+            kwargs["json_message"] = self.custom
+        return kwargs
+
+
+def button(title: Text, intent: Text, **entities: Any) -> Dict[Text, Text]:
+    """A button sending ``/intent{"entity": "value"}``: the choice skips NLU, exactly."""
+    import json
+
+    payload = f"/{intent}"
+    if entities:
+        payload += json.dumps(entities, separators=(",", ":"))
+    return {"title": title, "payload": payload}
+
+
+def money(amount: float, currency: Text = "USD") -> Text:
+    symbol = {"USD": "$", "CAD": "CA$", "EUR": "€", "GBP": "£"}.get(currency, "")
+    text = f"{amount:,.2f}"
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def stock_text(stock: int) -> Text:
+    if stock <= 0:
+        return "out of stock"
+    if stock < 5:
+        return f"only {stock} left"
+    return "in stock"
+
+
+def product_card(product: Any, currency: Text = "USD") -> Dict[Text, Any]:
+    """The widget's product card: everything a shopper needs to decide to click."""
+    return {
+        "id": product.id,
+        "name": product.display_name,
+        "brand": getattr(product, "brand_name", product.brand),
+        "category": product.category,
+        "price": round(float(product.price), 2),
+        "currency": currency,
+        "price_text": money(product.price, currency),
+        "rating": product.rating,
+        "reviews": getattr(product, "reviews", None),
+        "stock": int(product.stock),
+        "stock_text": stock_text(int(product.stock)),
+        "url": product.url,
+        "image": product.image,
+    }
+
+
+def cards_payload(products: Iterable[Any], currency: Text = "USD") -> Dict[Text, Any]:
+    return {"type": "product_cards", "products": [product_card(p, currency) for p in products]}
+
+
+def one_line(product: Any, currency: Text = "USD") -> Text:
+    """``Samsung Galaxy S24 — $799.00, 4.6★, in stock``: for text-only channels."""
+    return f"{product.display_name} — {money(product.price, currency)}, {product.rating:.1f}★, {stock_text(int(product.stock))}"
+
+
+def bullet_list(lines: Sequence[Text]) -> Text:
+    return "\n".join(f"• {line}" for line in lines)
+
+
+SOMETHING_WENT_WRONG = (
+    "Sorry, something went wrong on my side while looking that up. Please try again in a "
+    "moment, or talk to a person from our team."
+)
+
+
+def send(dispatcher: Any, replies: Iterable[Reply]) -> None:
+    """Utter each reply through a rasa-sdk ``CollectingDispatcher`` (or anything like it)."""
+    for reply in replies:
+        dispatcher.utter_message(**reply.dispatch_kwargs())
+
+
+def apology() -> Reply:
+    return Reply(text=SOMETHING_WENT_WRONG, buttons=[HANDOFF_BUTTON])

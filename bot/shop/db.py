@@ -1,0 +1,72 @@
+"""One object that owns the connection to the shop database.
+
+``ShopDatabase()`` reads the URL from ``bot.settings`` (SQLite in ``var/`` by default,
+PostgreSQL with the same code), creates the tables it needs and hands out sessions
+that commit on success and roll back on error, so callers never manage transactions.
+"""
+
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator, Optional
+
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from bot import settings
+from bot.shop.schema import Base, Customer
+
+
+class ShopDatabase:
+    def __init__(self, url: Optional[str] = None, echo: bool = False) -> None:
+        self.url = url or settings.database_url()
+        parsed = make_url(self.url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(self.url, echo=echo, future=True)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_foreign_keys)
+        Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commits when the block ends, rolls back if it raises."""
+        session = Session(self.engine, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def is_empty(self) -> bool:
+        with self.session() as session:
+            return not session.execute(select(func.count(Customer.id))).scalar_one()
+
+    def reset(self) -> None:
+        """Drop and recreate every table (demo and tests only)."""
+        Base.metadata.drop_all(self.engine)
+        Base.metadata.create_all(self.engine)
+
+    def seed_demo(self, catalog, now: Optional[datetime] = None, seed: int = 7, reset: bool = False) -> bool:
+        """Fill an empty database with the demo shop; see ``bot.shop.seed``. True if it wrote."""
+        from bot.shop.seed import seed_demo
+
+        return seed_demo(self, catalog, now=now, seed=seed, reset=reset)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"ShopDatabase({make_url(self.url).render_as_string(hide_password=True)!r})"
+
+
+def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
+    """SQLite ignores foreign keys unless each connection asks for them."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
