@@ -4,6 +4,7 @@ An action that fails (a database down, a model missing) must still answer the sh
 the error goes to the log, the shopper gets an apology and a way to reach a person.
 """
 
+import abc
 import logging
 from typing import Any, Dict, List, Text
 
@@ -29,8 +30,15 @@ def latest_text(tracker: Tracker) -> Text:
     return tracker.latest_message.get("text") or ""
 
 
-class ShopAction(Action):
-    """An action whose ``respond`` may fail without the shopper ever seeing it."""
+class ShopAction(Action, abc.ABC):
+    """An action whose ``respond`` may fail without the shopper ever seeing it.
+
+    Abstract (rasa-sdk registers every concrete ``Action`` subclass it finds).
+    """
+
+    @abc.abstractmethod
+    def name(self) -> Text:
+        """The action's name in the domain."""
 
     def services(self):
         return shared_services()

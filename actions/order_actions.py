@@ -4,6 +4,7 @@ The forms ask for the order number and the email on the order; only when both ma
 (``verified_order``) does anything about the order reach the shopper.
 """
 
+import abc
 import logging
 from typing import Any, Dict, List, Optional, Text
 
@@ -29,6 +30,10 @@ def _merge(events: List[EventType], slots: Dict[Text, Any]) -> List[EventType]:
 
 class _OrderFormValidation(FormValidationAction):
     """Checks the order number and email formats, then that they belong together."""
+
+    @abc.abstractmethod
+    def name(self) -> Text:
+        """validate_<form name>"""
 
     def services(self):
         return shared_services()

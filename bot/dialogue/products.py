@@ -22,7 +22,7 @@ from bot.dialogue.replies import (
 
 MAX_CARDS = 4
 MAX_COMPARE_ROWS = 8
-SEARCH_MIN_SCORE = 0.45  # product-search similarity below which a "closest match" is noise
+SEARCH_MIN_SCORE = 0.47  # product-search similarity below which a "closest match" is noise (measured on made-up names)
 
 # Question words -> catalog attribute keys (first match wins, most specific first).
 ATTRIBUTE_QUESTIONS: Sequence[Tuple[Text, Sequence[Text]]] = (
@@ -101,7 +101,7 @@ def clarify(services: Any, mention: Any, intent: Text) -> Reply:
 def not_found(services: Any, name: Optional[Text], text: Text) -> List[Reply]:
     """An unknown product name: say so, then the closest catalog products by meaning."""
     currency = services.catalog.shop.get("currency", "USD")
-    lead = f"I couldn't find “{name}” in our catalog." if name else "I couldn't tell which product you mean."
+    lead = f"I couldn't find “{name}” in our catalog." if name else "Here's what I found in our catalog."
     hits = []
     try:
         hits = [h for h in services.index.search_products(text, k=MAX_CARDS) if h.score >= SEARCH_MIN_SCORE]
@@ -110,7 +110,8 @@ def not_found(services: Any, name: Optional[Text], text: Text) -> List[Reply]:
     if not hits:
         return [Reply(text=lead + " Could you check the name, or tell me the brand and the kind of product?")]
     products = [h.product for h in hits]
-    text_out = lead + " These are the closest things we carry:\n" + bullet_list([one_line(p, currency) for p in products])
+    closest = " These are the closest things we carry:" if name else ""
+    text_out = lead + closest + "\n" + bullet_list([one_line(p, currency) for p in products])
     return [Reply(text=text_out, custom=cards_payload(products, currency))]
 
 
@@ -242,6 +243,23 @@ def _related_ids(services: Any, pid: Text) -> set:
     return {p.id for p in services.graph.compatible(pid)} | {p.id for p in services.graph.accessories(pid)}
 
 
+def works_together(services: Any, a: Text, b: Text) -> bool:
+    return b in _related_ids(services, a) or a in _related_ids(services, b)
+
+
+def brands_in(services: Any, text: Optional[Text]) -> List[Text]:
+    if not text or is_button_payload(text):
+        return []
+    return [m.resolved for m in services.linker.link(text) if m.kind == "brand" and m.resolved]
+
+
+def _fits_list(services: Any, device: Any, fits: List[Any], what: Text, lead: Optional[Text] = None) -> ProductTurn:
+    currency = services.catalog.shop.get("currency", "USD")
+    fits = fits[:MAX_CARDS]
+    text = (lead or f"These {what} work with the {device.display_name}:") + "\n" + bullet_list([one_line(p, currency) for p in fits])
+    return ProductTurn([Reply(text=text, custom=cards_payload(fits, currency))], focus=[device.id])
+
+
 def compatibility_turn(
     services: Any,
     text: Optional[Text],
@@ -253,27 +271,61 @@ def compatibility_turn(
     catalog = services.catalog
     currency = catalog.shop.get("currency", "USD")
     mentions = read_mentions(services, text, chosen)
-    if mentions.ambiguous and not mentions.categories:
-        return ProductTurn([clarify(services, mentions.ambiguous[0], "product_compatibility")], focus=mentions.resolved)
     ids = list(mentions.resolved)
     if is_button_payload(text):
         ids = list(dict.fromkeys(list(focus) + ids))
+    brands = brands_in(services, text)
+
+    # "Galaxy S24 case", "chargers for the Pixel 8": the linker already knows what fits.
+    targeted = [m for m in mentions.ambiguous if getattr(m, "target", None) and catalog.product(m.target)]
+    if targeted and not ids:
+        mention = targeted[0]
+        device = catalog.product(mention.target)
+        fits = [catalog.product(pid) for pid, _ in mention.candidates if catalog.product(pid) is not None]
+        category = catalog.category(getattr(mention, "category", None) or "") or (catalog.category(fits[0].category) if fits else None)
+        what = category.name.lower() if category else "products"
+        branded = [p for p in fits if p.brand in brands]
+        if brands and branded:
+            brand = catalog.brand(branded[0].brand)
+            lead = f"Yes — these {brand.name if brand else ''} {what} fit the {device.display_name}:".replace("  ", " ")
+            return _fits_list(services, device, branded, what, lead)
+        if brands:
+            brand = catalog.brand(brands[0])
+            name = brand.name if brand else brands[0]
+            lead = f"I don't have {name} {what} listed for the {device.display_name}, but these fit it:"
+            return _fits_list(services, device, fits, what, lead)
+        return _fits_list(services, device, fits, what)
+
+    # Other ambiguous names: the candidate that fits a product also named settles it.
+    for mention in mentions.ambiguous:
+        if mention in targeted:
+            continue
+        fitting = [pid for pid, _ in mention.candidates if any(works_together(services, pid, other) for other in ids)]
+        if fitting:
+            ids.insert(0, fitting[0])
+        elif not mentions.categories:
+            return ProductTurn([clarify(services, mention, "product_compatibility")], focus=ids)
     category = next((c for c in mentions.categories if all(catalog.product(i).category != c for i in ids)), None)
+
     if len(ids) >= 2:
-        a, b = catalog.product(ids[0]), catalog.product(ids[1])
-        if b.id in _related_ids(services, a.id) or a.id in _related_ids(services, b.id):
+        first = catalog.product(ids[0])
+        others = [catalog.product(pid) for pid in ids[1:]]
+        misfits = [p for p in others if not works_together(services, first.id, p.id)]
+        if not misfits:
+            names = " and the ".join(p.display_name for p in others)
             return ProductTurn([Reply(
-                text=f"Yes — the {a.display_name} works with the {b.display_name}.",
-                custom=cards_payload([a, b], currency),
-            )], focus=[a.id, b.id])
-        # Not compatible: suggest what does fit the device, in the other product's category.
-        device, accessory = (a, b) if services.graph.compatible(a.id, category=b.category) else (b, a)
+                text=f"Yes — the {first.display_name} works with the {names}.",
+                custom=cards_payload([first] + others, currency),
+            )], focus=[first.id] + [p.id for p in others])
+        other = misfits[0]
+        # Not compatible: suggest what does fit the device, in the accessory's category.
+        device, accessory = (other, first) if services.graph.compatible(other.id, category=first.category) else (first, other)
         fits = services.graph.compatible(device.id, category=accessory.category)[:MAX_CARDS]
         text_out = f"No — our catalog doesn't list the {accessory.display_name} as compatible with the {device.display_name}."
         if fits:
             text_out += " These do fit it:\n" + bullet_list([one_line(p, currency) for p in fits])
-            return ProductTurn([Reply(text=text_out, custom=cards_payload(fits, currency))], focus=[a.id, b.id])
-        return ProductTurn([Reply(text=text_out)], focus=[a.id, b.id])
+            return ProductTurn([Reply(text=text_out, custom=cards_payload(fits, currency))], focus=[first.id, other.id])
+        return ProductTurn([Reply(text=text_out)], focus=[first.id, other.id])
     if not ids and mentions.unknown:
         return ProductTurn(not_found(services, mentions.unknown[0], text or ""))
     if not ids and owned:
@@ -288,11 +340,9 @@ def compatibility_turn(
     if not ids:
         return ProductTurn([Reply(text="Which device should I check? Tell me its name, e.g. “what chargers work with the Pixel 8?”.")])
     device = catalog.product(ids[0])
-    fits = services.graph.compatible(device.id, category=category)[:MAX_CARDS]
+    fits = services.graph.compatible(device.id, category=category)
     if not fits:
         what = catalog.category(category).name.lower() if category and catalog.category(category) else "accessories"
         return ProductTurn([Reply(text=f"I don't have any {what} listed as compatible with the {device.display_name}.")], focus=[device.id])
-    return ProductTurn([Reply(
-        text=f"These work with the {device.display_name}:\n" + bullet_list([one_line(p, currency) for p in fits]),
-        custom=cards_payload(fits, currency),
-    )], focus=[device.id])
+    what = catalog.category(category).name.lower() if category and catalog.category(category) else "products"
+    return _fits_list(services, device, fits, what)
