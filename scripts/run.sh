@@ -66,6 +66,8 @@ done
 cat <<MSG
 
 [run] The shop assistant is up.
+      Demo shop with the chat widget: http://localhost:$SHOPBOT_RASA_PORT/shop/
+      Staff console:  http://localhost:$SHOPBOT_RASA_PORT/staff/   (first admin: .venv/bin/python -m bot.web.cli create-admin --email you@shop.example)
       REST:      curl -s localhost:$SHOPBOT_RASA_PORT/webhooks/rest/webhook -d '{"sender": "me", "message": "hi"}'
       socket.io: http://localhost:$SHOPBOT_RASA_PORT/socket.io  (events user_uttered / bot_uttered)
       Parse API: curl -s localhost:$SHOPBOT_RASA_PORT/model/parse -d '{"text": "where is my order"}'

@@ -5,6 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
+bash scripts/setup_browser.sh || exit 1
 source scripts/env.sh
 cd "$ROOT"
 mkdir -p test-artifacts

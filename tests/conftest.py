@@ -149,7 +149,7 @@ def action_server(tmp_path_factory, shop_env):
 
 
 @pytest.fixture(scope="session")
-def rasa_server(trained_model, action_server, tmp_path_factory):
+def rasa_server(trained_model, action_server, shop_env, tmp_path_factory):
     """The real ``rasa run`` as scripts/run.sh starts it, talking to the real action server."""
     work = tmp_path_factory.mktemp("server")
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
@@ -164,8 +164,11 @@ def rasa_server(trained_model, action_server, tmp_path_factory):
                "--credentials", str(ROOT / "credentials.yml"),
                "--endpoints", str(work / "endpoints.yml"), "--port", str(port)]
     # /status answers 200 only once the model is loaded.
-    with running_server(command, f"{url}/status", log, "Rasa server"):
-        yield {"url": url, "db": work / "conversations.db", "log": log}
+    # The web app inside the Rasa server (widget APIs, staff console) uses the same
+    # seeded shop database as the action server.
+    env = {**shop_env, "SHOPBOT_TRACKER_DB": str(work / "conversations.db")}
+    with running_server(command, f"{url}/status", log, "Rasa server", env=env):
+        yield {"url": url, "db": work / "conversations.db", "log": log, "env": env}
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,359 @@
+"""Read Rasa's SQL tracker store into conversation summaries and transcripts for staff.
+
+Rasa 3.6's ``SQLTrackerStore`` keeps one row per event in the ``events`` table
+(id, sender_id, type_name, timestamp, intent_name, action_name, data = the event as
+JSON). Reading the table directly (read-only) lets the console list and filter every
+conversation without loading a ``DialogueStateTracker`` per sender, and works in any
+process (CLI exports too). Where is the database: the Rasa server's own tracker store
+engine when the console runs inside it, else ``SHOPBOT_TRACKER_DB``, else the ``db`` of
+the SQL tracker store in ``endpoints.yml``, else ``var/conversations.db``.
+"""
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Set
+
+import yaml
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine
+
+from bot import settings
+
+LOW_CONFIDENCE = 0.6
+FALLBACK_INTENT = "nlu_fallback"
+FALLBACK_ACTIONS = {"action_rephrase_options", "action_default_fallback", "action_two_stage_fallback"}
+HANDOFF_ACTIONS = {"action_human_handoff"}
+HANDOFF_INTENTS = {"human_handoff"}
+
+
+def tracker_db_path() -> Path:
+    explicit = os.environ.get("SHOPBOT_TRACKER_DB")
+    if explicit:
+        return Path(explicit)
+    endpoints = settings.PROJECT_ROOT / "endpoints.yml"
+    try:
+        store = (yaml.safe_load(endpoints.read_text()) or {}).get("tracker_store") or {}
+    except (OSError, yaml.YAMLError):
+        store = {}
+    db = store.get("db") if str(store.get("type", "")).lower() in ("sql", "") else None
+    if db and str(store.get("dialect", "sqlite")) == "sqlite":
+        path = Path(db)
+        return path if path.is_absolute() else settings.PROJECT_ROOT / path
+    return settings.var_dir() / "conversations.db"
+
+
+def tracker_engine_of(tracker_store: Any) -> Optional[Engine]:
+    """The SQLAlchemy engine of Rasa's (possibly fail-safe wrapped) SQL tracker store."""
+    for candidate in (tracker_store, getattr(tracker_store, "_tracker_store", None)):
+        engine = getattr(candidate, "engine", None)
+        if isinstance(engine, Engine):
+            return engine
+    return None
+
+
+@dataclass
+class Turn:
+    """One message of a transcript: the shopper's (``user``), the bot's, or an agent's."""
+
+    kind: str
+    text: str
+    timestamp: float
+    event_id: int = 0
+    intent: Optional[str] = None
+    confidence: Optional[float] = None
+    entities: List[Dict[str, Any]] = field(default_factory=list)
+    sentiment: Optional[Dict[str, Any]] = None
+    action: Optional[str] = None
+    source: Optional[str] = None  # template | generator | agent (bot turns)
+    agent: Optional[str] = None
+    buttons: List[Dict[str, Any]] = field(default_factory=list)
+    custom: Optional[Dict[str, Any]] = None
+    slots: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def time(self) -> datetime:
+        return datetime.fromtimestamp(self.timestamp, tz=timezone.utc)
+
+    def as_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Summary:
+    sender_id: str
+    started: datetime
+    last_activity: datetime
+    channel: Optional[str]
+    turns: int
+    min_confidence: Optional[float]
+    negative: bool
+    fallback: bool
+    handoff: bool
+    intents: List[str]
+    customer_email: Optional[str]
+    paused: bool
+    texts: List[str] = field(default_factory=list, repr=False)
+    # Why the conversation needs a person although nobody asked: "negative sentiment twice
+    # in a row" or "three fallbacks"; None when it doesn't.
+    escalation: Optional[str] = None
+
+    def as_dict(self) -> Dict[str, Any]:
+        data = asdict(self)
+        data.pop("texts")
+        data["started"] = self.started.isoformat()
+        data["last_activity"] = self.last_activity.isoformat()
+        return data
+
+
+@dataclass
+class Conversation:
+    summary: Summary
+    turns: List[Turn]
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {**self.summary.as_dict(), "messages": [t.as_dict() for t in self.turns]}
+
+
+@dataclass
+class Filters:
+    """What the staff list can narrow down to; ``None`` means "don't care"."""
+
+    since: Optional[date] = None
+    until: Optional[date] = None
+    channel: Optional[str] = None
+    negative: Optional[bool] = None
+    fallback: Optional[bool] = None
+    handoff: Optional[bool] = None
+    intent: Optional[str] = None
+    low_confidence: Optional[bool] = None
+    threshold: float = LOW_CONFIDENCE
+    feedback: Optional[bool] = None
+    reviewed: Optional[bool] = None
+    customer: Optional[str] = None
+    q: Optional[str] = None
+
+
+class ConversationReader:
+    def __init__(self, engine: Optional[Engine] = None, path: Optional[Path] = None) -> None:
+        self.engine = engine or create_engine(f"sqlite:///{path or tracker_db_path()}", future=True)
+
+    def _has_events(self) -> bool:
+        try:
+            return inspect(self.engine).has_table("events")
+        except Exception:
+            return False
+
+    def _rows(self, sender_id: Optional[str] = None, since: Optional[float] = None) -> List[Any]:
+        if not self._has_events():
+            return []
+        query = "SELECT id, sender_id, type_name, timestamp, data FROM events"
+        where, params = [], {}
+        if sender_id is not None:
+            where.append("sender_id = :sender")
+            params["sender"] = sender_id
+        if since is not None:
+            # Whole conversations that were active since then: filter on the senders.
+            where.append("sender_id IN (SELECT sender_id FROM events WHERE timestamp >= :since)")
+            params["since"] = since
+        if where:
+            query += " WHERE " + " AND ".join(where)
+        query += " ORDER BY sender_id, id"
+        with self.engine.connect() as connection:
+            return list(connection.execute(text(query), params))
+
+    def conversations(self, since: Optional[float] = None) -> List[Conversation]:
+        grouped: Dict[str, List[Any]] = {}
+        for row in self._rows(since=since):
+            grouped.setdefault(row.sender_id, []).append(row)
+        found = [build(sender, rows) for sender, rows in grouped.items()]
+        found = [c for c in found if c is not None]
+        return sorted(found, key=lambda c: c.summary.last_activity, reverse=True)
+
+    def summaries(self, since: Optional[float] = None) -> List[Summary]:
+        return [c.summary for c in self.conversations(since)]
+
+    def conversation(self, sender_id: str) -> Optional[Conversation]:
+        return build(sender_id, self._rows(sender_id=sender_id))
+
+    def new_turns(self, sender_id: str, after_event_id: int) -> List[Turn]:
+        conversation = self.conversation(sender_id)
+        if conversation is None:
+            return []
+        return [t for t in conversation.turns if t.event_id > after_event_id]
+
+
+def build(sender_id: str, rows: Iterable[Any]) -> Optional[Conversation]:
+    """Fold the event rows of one sender into its summary and transcript."""
+    turns: List[Turn] = []
+    slots: Dict[str, Any] = {}
+    last_action: Optional[str] = None
+    stamps: List[float] = []
+    channel = None
+    intents: List[str] = []
+    confidences: List[float] = []
+    negative = fallback = handoff = paused = False
+    negative_run = max_negative_run = fallbacks = 0
+    for row in rows:
+        try:
+            event = json.loads(row.data)
+        except (TypeError, ValueError):
+            continue
+        kind = event.get("event") or row.type_name
+        stamp = float(event.get("timestamp") or row.timestamp or 0.0)
+        stamps.append(stamp)
+        if kind == "user":
+            parse = event.get("parse_data") or {}
+            intent = (parse.get("intent") or {}).get("name")
+            confidence = (parse.get("intent") or {}).get("confidence")
+            sentiment = parse.get("sentiment") if isinstance(parse.get("sentiment"), dict) else None
+            channel = event.get("input_channel") or channel
+            if intent:
+                if intent not in intents:
+                    intents.append(intent)
+                fallback |= intent == FALLBACK_INTENT
+                handoff |= intent in HANDOFF_INTENTS
+            if isinstance(confidence, (int, float)):
+                confidences.append(float(confidence))
+            if sentiment and str(sentiment.get("label", "")).lower() == "negative":
+                negative = True
+                negative_run += 1
+                max_negative_run = max(max_negative_run, negative_run)
+            elif sentiment:
+                negative_run = 0
+            if intent == FALLBACK_INTENT:
+                fallbacks += 1
+            turns.append(Turn("user", event.get("text") or "", stamp, row.id, intent=intent,
+                              confidence=confidence, entities=list(parse.get("entities") or []),
+                              sentiment=sentiment, slots=dict(slots)))
+            last_action = None
+        elif kind == "bot":
+            metadata = event.get("metadata") or {}
+            data = event.get("data") or {}
+            if metadata.get("from") == "agent":
+                turns.append(Turn("agent", event.get("text") or "", stamp, row.id, source="agent",
+                                  agent=metadata.get("agent"), slots=dict(slots)))
+                continue
+            generated = metadata.get("source") == "generator" or bool(metadata.get("generated"))
+            turns.append(Turn("bot", event.get("text") or "", stamp, row.id, action=last_action,
+                              source="generator" if generated else "template",
+                              buttons=list(data.get("buttons") or []),
+                              custom=data.get("custom") if isinstance(data.get("custom"), dict) else None,
+                              slots=dict(slots)))
+        elif kind == "action":
+            last_action = event.get("name")
+            fallback |= last_action in FALLBACK_ACTIONS
+            handoff |= last_action in HANDOFF_ACTIONS
+        elif kind == "slot":
+            slots[event.get("name")] = event.get("value")
+        elif kind == "reset_slots":
+            slots = {}
+        elif kind == "pause":
+            paused = True
+        elif kind in ("resume", "restart"):
+            paused = False
+            if kind == "restart":
+                slots = {}
+    if not stamps:
+        return None
+    email = slots.get("email") if slots.get("verified_order") else None
+    summary = Summary(
+        sender_id=sender_id,
+        started=_utc(min(stamps)),
+        last_activity=_utc(max(stamps)),
+        channel=channel,
+        turns=sum(1 for t in turns if t.kind == "user"),
+        min_confidence=min(confidences) if confidences else None,
+        negative=negative,
+        fallback=fallback,
+        handoff=handoff,
+        intents=intents,
+        customer_email=email if isinstance(email, str) else None,
+        paused=paused,
+        texts=[t.text for t in turns],
+        escalation=escalation_reason(max_negative_run, fallbacks),
+    )
+    return Conversation(summary, turns)
+
+
+ESCALATE_NEGATIVE_RUN = 2
+ESCALATE_FALLBACKS = 3
+
+
+def escalation_reason(negative_run: int, fallbacks: int) -> Optional[str]:
+    """The issue's rule: negative sentiment twice in a row, or three fallbacks."""
+    if negative_run >= ESCALATE_NEGATIVE_RUN:
+        return "negative sentiment twice in a row"
+    if fallbacks >= ESCALATE_FALLBACKS:
+        return "three fallbacks"
+    return None
+
+
+def _utc(stamp: float) -> datetime:
+    return datetime.fromtimestamp(stamp, tz=timezone.utc)
+
+
+def apply_filters(summaries: Iterable[Summary], filters: Filters, reviewed: Optional[Set[str]] = None,
+                  with_feedback: Optional[Set[str]] = None) -> List[Summary]:
+    """Keep the summaries matching every filter that is set."""
+    reviewed = reviewed or set()
+    with_feedback = with_feedback or set()
+    kept = []
+    for s in summaries:
+        if filters.since and s.last_activity.date() < filters.since:
+            continue
+        if filters.until and s.started.date() > filters.until:
+            continue
+        if filters.channel and (s.channel or "") != filters.channel:
+            continue
+        if filters.negative is not None and s.negative != filters.negative:
+            continue
+        if filters.fallback is not None and s.fallback != filters.fallback:
+            continue
+        if filters.handoff is not None and s.handoff != filters.handoff:
+            continue
+        if filters.intent and filters.intent not in s.intents:
+            continue
+        if filters.low_confidence is not None:
+            low = s.min_confidence is not None and s.min_confidence < filters.threshold
+            if low != filters.low_confidence:
+                continue
+        if filters.feedback is not None and (s.sender_id in with_feedback) != filters.feedback:
+            continue
+        if filters.reviewed is not None and (s.sender_id in reviewed) != filters.reviewed:
+            continue
+        if filters.customer and filters.customer.lower() not in (s.customer_email or "").lower():
+            continue
+        if filters.q:
+            needle = filters.q.lower()
+            if needle not in s.sender_id.lower() and not any(needle in t.lower() for t in s.texts):
+                continue
+        kept.append(s)
+    return kept
+
+
+def feedback_senders(engine: Engine) -> Dict[str, Dict[str, int]]:
+    """Per sender, counts of shopper feedback values (up/down), if a feedback table exists.
+
+    The feedback table belongs to ``bot.web.store``; it is found by shape (a table whose
+    name contains "feedback" with ``sender_id`` and ``value`` columns), so the console does
+    not depend on that module's API.
+    """
+    try:
+        inspector = inspect(engine)
+        tables = [t for t in inspector.get_table_names() if "feedback" in t]
+    except Exception:
+        return {}
+    counts: Dict[str, Dict[str, int]] = {}
+    for table in tables:
+        columns = {c["name"] for c in inspector.get_columns(table)}
+        if not {"sender_id", "value"} <= columns:
+            continue
+        with engine.connect() as connection:
+            for sender, value, n in connection.execute(
+                    text(f'SELECT sender_id, value, COUNT(*) FROM "{table}" GROUP BY sender_id, value')):
+                counts.setdefault(sender, {}).setdefault(str(value), 0)
+                counts[sender][str(value)] += int(n)
+    return counts

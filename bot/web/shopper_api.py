@@ -1,0 +1,195 @@
+"""The widget's HTTP API: a conversation's history, clearing it, feedback and consent.
+
+    GET    /web/api/history/<sender_id>     the shopper's and the bot's messages, in order
+    DELETE /web/api/history/<sender_id>     clear the conversation (Rasa ``Restarted``)
+    POST   /web/api/feedback                {sender_id, turn, value: up|down}
+    POST   /web/api/consent                 {shopper_id, personalization: bool}
+    GET    /web/api/consent/<shopper_id>
+
+The history comes from the running agent's tracker store, so it survives a reload and
+another device with the same session id. The session id is a random id the widget
+generates; knowing it is the capability to read the conversation (nothing lists them).
+Every error is a JSON ``{"error": ...}`` with a 4xx status, never a stack trace.
+"""
+
+import logging
+import math
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.web.store import FEEDBACK_VALUES, get_store, turn_key
+
+logger = logging.getLogger(__name__)
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+# what the widget sends for its own buttons, shown in the history as the button read
+WIDGET_COMMANDS = {"/human_handoff": "Talk to a person", "/greet": "Hi"}
+
+
+def error(status: int, message: Text) -> HTTPResponse:
+    return response.json({"error": message}, status=status)
+
+
+def valid_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(ID_PATTERN.match(value))
+
+
+def _json_body(request: Request) -> Optional[Dict[Text, Any]]:
+    try:
+        body = request.json
+    except Exception:  # sanic raises on malformed JSON
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _agent(request: Request) -> Any:
+    agent = getattr(request.app.ctx, "agent", None)
+    if agent is None or getattr(agent, "tracker_store", None) is None:
+        return None
+    return agent
+
+
+def history_messages(events: List[Any]) -> List[Dict[Text, Any]]:
+    """The visible messages of a conversation since its last restart, oldest first.
+
+    A user message that is a button's payload is shown as the button's title, the way
+    the widget showed it when the shopper clicked.
+    """
+    from rasa.shared.core.events import BotUttered, Restarted, UserUttered
+
+    messages: List[Dict[Text, Any]] = []
+    titles: Dict[Text, Text] = dict(WIDGET_COMMANDS)
+    for event in events:
+        if isinstance(event, Restarted):
+            messages, titles = [], dict(WIDGET_COMMANDS)
+        elif isinstance(event, UserUttered):
+            text = event.text or ""
+            if not text:
+                continue
+            messages.append({"from": "user", "text": titles.get(text, text), "timestamp": event.timestamp})
+        elif isinstance(event, BotUttered):
+            data = event.data or {}
+            metadata = event.metadata or {}
+            buttons = data.get("buttons") or data.get("quick_replies") or []
+            message: Dict[Text, Any] = {"from": "bot", "text": event.text or "", "timestamp": event.timestamp}
+            if buttons:
+                message["buttons"] = [{"title": b.get("title", ""), "payload": b.get("payload", "")}
+                                      for b in buttons if isinstance(b, dict)]
+                for b in message["buttons"]:
+                    titles[b["payload"]] = b["title"]
+            if data.get("custom"):
+                message["custom"] = data["custom"]
+            image = data.get("image")
+            attachment = data.get("attachment")
+            if not image and isinstance(attachment, dict) and isinstance(attachment.get("payload"), dict):
+                image = attachment["payload"].get("src")
+            if image:
+                message["image"] = image
+            if metadata.get("from") == "agent":
+                message["from"] = "agent"
+                message["agent"] = metadata.get("agent") or ""
+            if message["text"] or buttons or message.get("custom") or image:
+                messages.append(message)
+    return messages
+
+
+async def _full_tracker(agent: Any, sender_id: Text) -> Any:
+    store = agent.tracker_store
+    retrieve = getattr(store, "retrieve_full_tracker", None) or store.retrieve
+    return await retrieve(sender_id)
+
+
+def add_shopper_routes(bp: Blueprint) -> None:
+    """Mount the shopper API on the web app's blueprint."""
+
+    @bp.route("/web/api/history/<sender_id>", methods=["GET"])
+    async def get_history(request: Request, sender_id: Text) -> HTTPResponse:
+        if not valid_id(sender_id):
+            return error(400, "invalid sender_id")
+        agent = _agent(request)
+        if agent is None:
+            return error(503, "the assistant is not ready")
+        try:
+            tracker = await _full_tracker(agent, sender_id)
+            messages = history_messages(list(tracker.events)) if tracker else []
+            feedback = get_store().feedback_for(sender_id) if messages else {}
+        except Exception:
+            logger.exception("reading the history of a conversation failed")
+            return error(500, "the history could not be read")
+        for message in messages:
+            if message["from"] in ("bot", "agent"):
+                value = feedback.get(turn_key(message["timestamp"]))
+                if value:
+                    message["feedback"] = value
+        return response.json({"sender_id": sender_id, "messages": messages,
+                              "paused": bool(tracker and tracker.is_paused())})
+
+    @bp.route("/web/api/history/<sender_id>", methods=["DELETE"])
+    async def clear_history(request: Request, sender_id: Text) -> HTTPResponse:
+        if not valid_id(sender_id):
+            return error(400, "invalid sender_id")
+        agent = _agent(request)
+        if agent is None:
+            return error(503, "the assistant is not ready")
+        from rasa.shared.core.events import Restarted
+
+        try:
+            async with agent.lock_store.lock(sender_id):
+                tracker = await agent.tracker_store.retrieve(sender_id)
+                if tracker is None:
+                    return response.json({"sender_id": sender_id, "cleared": False})
+                tracker.update(Restarted())
+                await agent.tracker_store.save(tracker)
+        except Exception:
+            logger.exception("clearing a conversation failed")
+            return error(500, "the conversation could not be cleared")
+        return response.json({"sender_id": sender_id, "cleared": True})
+
+    @bp.route("/web/api/feedback", methods=["POST"])
+    async def post_feedback(request: Request) -> HTTPResponse:
+        body = _json_body(request)
+        if body is None:
+            return error(400, "expected a JSON object")
+        sender_id, turn, value = body.get("sender_id"), body.get("turn"), body.get("value")
+        if not valid_id(sender_id):
+            return error(400, "invalid sender_id")
+        if value not in FEEDBACK_VALUES:
+            return error(400, "value must be 'up' or 'down'")
+        if isinstance(turn, bool) or not isinstance(turn, (int, float)) or not math.isfinite(turn) or turn <= 0:
+            return error(400, "turn must be the bot message's timestamp")
+        try:
+            stored = get_store().set_feedback(sender_id, turn, value)
+        except Exception:
+            logger.exception("storing feedback failed")
+            return error(500, "the feedback could not be stored")
+        return response.json(stored)
+
+    @bp.route("/web/api/consent", methods=["POST"])
+    async def post_consent(request: Request) -> HTTPResponse:
+        body = _json_body(request)
+        if body is None:
+            return error(400, "expected a JSON object")
+        shopper_id, personalization = body.get("shopper_id"), body.get("personalization")
+        if not valid_id(shopper_id):
+            return error(400, "invalid shopper_id")
+        if not isinstance(personalization, bool):
+            return error(400, "personalization must be true or false")
+        try:
+            return response.json(get_store().set_consent(shopper_id, personalization))
+        except Exception:
+            logger.exception("storing consent failed")
+            return error(500, "the consent could not be stored")
+
+    @bp.route("/web/api/consent/<shopper_id>", methods=["GET"])
+    async def get_consent(request: Request, shopper_id: Text) -> HTTPResponse:
+        if not valid_id(shopper_id):
+            return error(400, "invalid shopper_id")
+        try:
+            return response.json(get_store().get_consent(shopper_id))
+        except Exception:
+            logger.exception("reading consent failed")
+            return error(500, "the consent could not be read")

@@ -1,0 +1,112 @@
+"""Analytics charts as PNG, drawn with matplotlib's Agg backend from conversation summaries.
+
+Rendering is CPU work, so each chart is cached for a few seconds: a page with eight
+charts, reloaded, does not redraw eight figures.
+"""
+
+import io
+import threading
+import time
+from collections import Counter, defaultdict
+from datetime import date
+from typing import Callable, Dict, List, Tuple
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+
+from bot.web.conversations import Summary  # noqa: E402
+
+CACHE_SECONDS = 10.0
+CHARTS = {
+    "conversations": "Conversations per day",
+    "containment": "Containment rate (no handoff)",
+    "fallback": "Fallback rate",
+    "handoff": "Handoff rate",
+    "sentiment": "Share of conversations with negative sentiment",
+    "intents": "Top intents",
+    "feedback": "Shopper feedback",
+    "clicks": "Recommendation clicks",
+}
+_cache: Dict[str, Tuple[float, bytes]] = {}
+_lock = threading.Lock()
+
+
+def _by_day(summaries: List[Summary]) -> Dict[date, List[Summary]]:
+    days: Dict[date, List[Summary]] = defaultdict(list)
+    for s in summaries:
+        days[s.started.date()].append(s)
+    return dict(sorted(days.items()))
+
+
+def metrics(summaries: List[Summary], feedback: Dict[str, Dict[str, int]], clicks: int) -> Dict[str, object]:
+    """The numbers behind the charts (also shown as text on the page)."""
+    total = len(summaries)
+    up = sum(v.get("up", 0) for v in feedback.values())
+    down = sum(v.get("down", 0) for v in feedback.values())
+    rate = (lambda n: round(n / total, 3)) if total else (lambda n: 0.0)
+    return {
+        "conversations": total,
+        "containment_rate": rate(sum(1 for s in summaries if not s.handoff)),
+        "fallback_rate": rate(sum(1 for s in summaries if s.fallback)),
+        "handoff_rate": rate(sum(1 for s in summaries if s.handoff)),
+        "negative_rate": rate(sum(1 for s in summaries if s.negative)),
+        "feedback_up": up,
+        "feedback_down": down,
+        "feedback_score": round(up / (up + down), 3) if up + down else None,
+        "recommendation_clicks": clicks,
+    }
+
+
+def render(name: str, summaries: List[Summary], feedback: Dict[str, Dict[str, int]], clicks: int) -> bytes:
+    if name not in CHARTS:
+        raise KeyError(name)
+    with _lock:
+        hit = _cache.get(name)
+        if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+            return hit[1]
+    png = _draw(name, summaries, feedback, clicks)
+    with _lock:
+        _cache[name] = (time.monotonic(), png)
+    return png
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def _draw(name: str, summaries: List[Summary], feedback: Dict[str, Dict[str, int]], clicks: int) -> bytes:
+    figure = Figure(figsize=(6, 3), dpi=90)
+    axes = figure.add_subplot(1, 1, 1)
+    axes.set_title(CHARTS[name], fontsize=10)
+    days = _by_day(summaries)
+    labels = [d.strftime("%m-%d") for d in days]
+
+    def daily(share: Callable[[Summary], bool]) -> List[float]:
+        return [sum(1 for s in group if share(s)) / len(group) for group in days.values()]
+
+    if name == "conversations":
+        axes.bar(labels, [len(g) for g in days.values()], color="#4c72b0")
+    elif name in ("containment", "fallback", "handoff", "sentiment"):
+        test = {"containment": lambda s: not s.handoff, "fallback": lambda s: s.fallback,
+                "handoff": lambda s: s.handoff, "sentiment": lambda s: s.negative}[name]
+        axes.plot(labels, daily(test), marker="o", color="#dd8452")
+        axes.set_ylim(0, 1.05)
+    elif name == "intents":
+        counts = Counter(i for s in summaries for i in s.intents).most_common(10)
+        axes.barh([c[0] for c in counts][::-1], [c[1] for c in counts][::-1], color="#55a868")
+    elif name == "feedback":
+        up = sum(v.get("up", 0) for v in feedback.values())
+        down = sum(v.get("down", 0) for v in feedback.values())
+        axes.bar(["up", "down"], [up, down], color=["#55a868", "#c44e52"])
+    elif name == "clicks":
+        axes.bar(["product card clicks"], [clicks], color="#8172b3")
+    if not summaries and name not in ("feedback", "clicks"):
+        axes.text(0.5, 0.5, "no conversations yet", ha="center", va="center", transform=axes.transAxes)
+    axes.tick_params(labelsize=7)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

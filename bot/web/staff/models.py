@@ -1,0 +1,107 @@
+"""Tables of the staff console: users, sessions and the review work on conversations.
+
+They live in the shop database (``bot.settings.database_url()``) but on their own
+declarative ``Base``, so the console never touches the schema the actions own.
+Written so SQLAlchemy 1.4 (the Rasa server's env) and 2.0 read them the same.
+"""
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator, Optional
+
+from contextlib import contextmanager
+from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Text, UniqueConstraint, create_engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, declarative_base
+
+from bot import settings
+
+Base = declarative_base()
+ROLES = ("agent", "admin")
+
+
+def utcnow() -> datetime:
+    """Naive UTC: SQLite keeps no zone, so every timestamp here is stored the same way."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+    id = Column(Integer, primary_key=True)
+    email = Column(String(254), nullable=False, unique=True)
+    name = Column(String(120), nullable=False)
+    role = Column(String(16), nullable=False, default="agent")
+    password_hash = Column(String(400), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class StaffSession(Base):
+    """A login: only the SHA-256 of the cookie token is stored, so a database leak is no login."""
+
+    __tablename__ = "staff_sessions"
+    token_hash = Column(String(64), primary_key=True)
+    user_id = Column(Integer, nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class ConversationReview(Base):
+    __tablename__ = "staff_reviews"
+    sender_id = Column(String(255), primary_key=True)
+    reviewed = Column(Boolean, nullable=False, default=False)
+    reviewed_by = Column(String(254))
+    reviewed_at = Column(DateTime)
+    tags = Column(Text, nullable=False, default="")  # comma separated, lower case
+
+
+class ConversationNote(Base):
+    __tablename__ = "staff_notes"
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    author = Column(String(254), nullable=False)
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class IntentCorrection(Base):
+    """A reviewer's verdict on one shopper turn: the training example it becomes."""
+
+    __tablename__ = "staff_corrections"
+    __table_args__ = (UniqueConstraint("sender_id", "event_timestamp"),)
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    event_timestamp = Column(Float, nullable=False)
+    text = Column(Text, nullable=False)
+    original_intent = Column(String(255))
+    corrected_intent = Column(String(255), nullable=False)
+    reviewer = Column(String(254), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class StaffDatabase:
+    """Owns the engine for the staff tables; sessions commit on success, roll back on error."""
+
+    def __init__(self, url: Optional[str] = None) -> None:
+        self.url = url or settings.database_url()
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(self.url, future=True)
+        Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        session = Session(self.engine, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,423 @@
+/*
+ * shopbot chat widget: a floating launcher and a chat panel for the Rasa socket.io channel.
+ *
+ * Vanilla JS, no build step. Needs the socket.io client (vendor/socket.io.min.js) loaded first.
+ * Embed:
+ *   <link rel="stylesheet" href="/web/static/widget.css">
+ *   <script src="/web/static/vendor/socket.io.min.js"></script>
+ *   <script src="/web/static/widget.js" data-socket-url="https://bot.example.com"
+ *           data-socket-path="/socket.io" data-title="Shop assistant"></script>
+ *
+ * Safety: every piece of text (the shopper's, the bot's, a product's) is rendered with
+ * textContent or as an attribute value, never parsed as HTML; links and images only
+ * accept http(s) and same-origin addresses.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript || document.querySelector("script[src*='widget.js']");
+  var data = (script && script.dataset) || {};
+  var SOCKET_URL = data.socketUrl || window.location.origin;
+  var SOCKET_PATH = data.socketPath || "/socket.io";
+  var API = (data.apiUrl || SOCKET_URL).replace(/\/$/, "") + "/web/api";
+  var TITLE = data.title || "Shop assistant";
+  var KEY = "shopbot.";
+  var HANDOFF = { payload: "/human_handoff", title: "Talk to a person" };
+  var TYPING_TIMEOUT_MS = 30000;
+
+  // -- storage and ids --------------------------------------------------------------
+  function load(name) {
+    try { return window.localStorage.getItem(KEY + name); } catch (e) { return null; }
+  }
+  function save(name, value) {
+    try { window.localStorage.setItem(KEY + name, value); } catch (e) { /* private mode */ }
+  }
+  function newId() {
+    var bytes = new Uint8Array(16);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function validId(id) { return typeof id === "string" && /^[A-Za-z0-9_-]{8,128}$/.test(id); }
+
+  var sessionId = load("session_id");
+  if (!validId(sessionId)) { sessionId = newId(); save("session_id", sessionId); }
+  var shopperId = load("shopper_id");
+  if (!validId(shopperId)) { shopperId = newId(); save("shopper_id", shopperId); }
+  var consent = load("personalization") === "true";
+
+  // -- DOM helpers ------------------------------------------------------------------
+  var uid = 0;
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (name) {
+        if (name === "className") node.className = attrs[name];
+        else node.setAttribute(name, attrs[name]);
+      });
+    }
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function safeUrl(value) {
+    if (typeof value !== "string" || !value) return null;
+    try {
+      var url = new URL(value, window.location.href);
+      return (url.protocol === "http:" || url.protocol === "https:") ? url.href : null;
+    } catch (e) { return null; }
+  }
+  function srOnly(text) { return el("span", { className: "sb-sr-only" }, text); }
+
+  // icons as inline SVG (constant paths, no data): emoji fonts are missing on many systems
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  var ICONS = {
+    thumb: "M2 10h4v11H2zM22 11c0-1.1-.9-2-2-2h-6.3l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L13.17 2 6.59 8.59C6.22 8.95 6 9.45 6 10v9c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z",
+    chat: "M20 2H4c-1.1 0-2 .9-2 2v18l4-4h14c1.1 0 2-.9 2-2V4c0-1.1-.9-2-2-2z",
+  };
+  function icon(name, flip) {
+    var svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "18");
+    svg.setAttribute("height", "18");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", ICONS[name]);
+    path.setAttribute("fill", "currentColor");
+    if (flip) path.setAttribute("transform", "rotate(180 12 12)");
+    svg.appendChild(path);
+    return svg;
+  }
+
+  // -- the widget's DOM ---------------------------------------------------------------
+  var root = el("div", { className: "sb-root" });
+  var launcher = el("button", { type: "button", className: "sb-launcher", "aria-expanded": "false",
+                                "aria-controls": "sb-panel", "aria-label": "Open chat with the " + TITLE.toLowerCase() });
+  launcher.appendChild(icon("chat"));
+  launcher.appendChild(el("span", { className: "sb-launcher-text" }, "Chat"));
+
+  var panel = el("section", { id: "sb-panel", className: "sb-panel", role: "dialog", "aria-modal": "false",
+                              "aria-labelledby": "sb-title" });
+  panel.hidden = true;
+
+  var header = el("header", { className: "sb-header" });
+  header.appendChild(el("h2", { id: "sb-title", className: "sb-title" }, TITLE));
+  var connection = el("span", { className: "sb-connection", role: "status" }, "Connecting…");
+  header.appendChild(connection);
+  var closeButton = el("button", { type: "button", className: "sb-icon-button sb-close", "aria-label": "Close chat" }, "×");
+  header.appendChild(closeButton);
+
+  var toolbar = el("div", { className: "sb-toolbar", role: "toolbar", "aria-label": "Conversation options" });
+  var handoffButton = el("button", { type: "button", className: "sb-tool sb-handoff" }, "Talk to a person");
+  var clearButton = el("button", { type: "button", className: "sb-tool sb-clear" }, "Clear conversation");
+  var consentLabel = el("label", { className: "sb-consent" });
+  var consentSwitch = el("input", { type: "checkbox", role: "switch", className: "sb-consent-switch",
+                                    "aria-describedby": "sb-consent-help" });
+  consentSwitch.checked = consent;
+  consentSwitch.setAttribute("aria-checked", String(consent));
+  consentLabel.appendChild(consentSwitch);
+  consentLabel.appendChild(el("span", null, "Personalize"));
+  var consentHelp = el("span", { id: "sb-consent-help", className: "sb-sr-only" },
+                       "Allow the assistant to remember your preferences to personalize recommendations.");
+  toolbar.appendChild(handoffButton);
+  toolbar.appendChild(clearButton);
+  toolbar.appendChild(consentLabel);
+  toolbar.appendChild(consentHelp);
+
+  var log = el("div", { className: "sb-log", role: "log", "aria-live": "polite", "aria-relevant": "additions",
+                        "aria-label": "Conversation", tabindex: "0" });
+  var typing = el("div", { className: "sb-typing", role: "status", "aria-live": "polite" });
+  typing.hidden = true;
+  typing.appendChild(el("span", { className: "sb-dots", "aria-hidden": "true" }, "• • •"));
+  typing.appendChild(srOnly("The assistant is typing"));
+
+  var form = el("form", { className: "sb-form", autocomplete: "off" });
+  var inputLabel = el("label", { "for": "sb-input", className: "sb-sr-only" }, "Your message");
+  var input = el("input", { id: "sb-input", className: "sb-input", type: "text", maxlength: "2000",
+                            placeholder: "Type your message…", enterkeyhint: "send" });
+  var sendButton = el("button", { type: "submit", className: "sb-send" }, "Send");
+  form.appendChild(inputLabel);
+  form.appendChild(input);
+  form.appendChild(sendButton);
+
+  panel.appendChild(header);
+  panel.appendChild(toolbar);
+  panel.appendChild(log);
+  panel.appendChild(typing);
+  panel.appendChild(form);
+  root.appendChild(panel);
+  root.appendChild(launcher);
+
+  // -- rendering ----------------------------------------------------------------------
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+
+  function renderButtons(buttons) {
+    var group = el("div", { className: "sb-quick-replies", role: "group", "aria-label": "Suggested replies" });
+    buttons.forEach(function (b) {
+      if (!b || typeof b.payload !== "string") return;
+      var title = b.title || b.payload;
+      var button = el("button", { type: "button", className: "sb-quick-reply" }, title);
+      button.addEventListener("click", function () { sendMessage(b.payload, title); input.focus(); });
+      group.appendChild(button);
+    });
+    return group;
+  }
+
+  function renderCards(products) {
+    var list = el("ul", { className: "sb-cards", "aria-label": "Products" });
+    products.forEach(function (p) {
+      if (!p || typeof p !== "object") return;
+      var card = el("li", { className: "sb-card" });
+      var image = safeUrl(p.image);
+      if (image) {
+        var img = el("img", { className: "sb-card-image", src: image, alt: String(p.name || "Product"), loading: "lazy" });
+        img.addEventListener("error", function () { img.classList.add("sb-broken"); });
+        card.appendChild(img);
+      }
+      var name = el("h3", { className: "sb-card-name" });
+      var url = safeUrl(p.url);
+      if (url) {
+        var link = el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, p.name || "Product");
+        name.appendChild(link);
+      } else {
+        name.textContent = String(p.name || "Product");
+      }
+      card.appendChild(name);
+      var facts = el("p", { className: "sb-card-facts" });
+      if (p.price_text) facts.appendChild(el("span", { className: "sb-card-price" }, p.price_text));
+      if (p.rating !== undefined && p.rating !== null) {
+        var rating = el("span", { className: "sb-card-rating" });
+        rating.appendChild(el("span", { "aria-hidden": "true" }, "★ " + p.rating));
+        rating.appendChild(srOnly("rated " + p.rating + " of 5"));
+        facts.appendChild(rating);
+      }
+      if (p.stock_text) facts.appendChild(el("span", { className: "sb-card-stock" }, p.stock_text));
+      card.appendChild(facts);
+      list.appendChild(card);
+    });
+    return list;
+  }
+
+  function renderComparison(custom) {
+    var wrap = el("div", { className: "sb-table-wrap", tabindex: "0", role: "region", "aria-label": "Comparison" });
+    var table = el("table", { className: "sb-comparison" });
+    table.appendChild(el("caption", { className: "sb-sr-only" }, "Product comparison, differences first"));
+    var products = Array.isArray(custom.products) ? custom.products : [];
+    var head = el("tr");
+    head.appendChild(el("th", { scope: "col" }, "Feature"));
+    products.forEach(function (p) { head.appendChild(el("th", { scope: "col" }, (p && p.name) || "")); });
+    var thead = el("thead");
+    thead.appendChild(head);
+    table.appendChild(thead);
+    var tbody = el("tbody");
+    custom.comparison.forEach(function (row) {
+      if (!row) return;
+      var tr = el("tr", row.differs ? { className: "sb-differs" } : null);
+      tr.appendChild(el("th", { scope: "row" }, row.label || ""));
+      (Array.isArray(row.values) ? row.values : []).forEach(function (v) { tr.appendChild(el("td", null, v)); });
+      tbody.appendChild(tr);
+    });
+    table.appendChild(tbody);
+    wrap.appendChild(table);
+    return wrap;
+  }
+
+  function renderFeedback(message) {
+    var group = el("div", { className: "sb-feedback", role: "group", "aria-label": "Was this helpful?" });
+    var buttons = {};
+    [["up", "Helpful"], ["down", "Not helpful"]].forEach(function (spec) {
+      var button = el("button", { type: "button", className: "sb-thumb sb-thumb-" + spec[0], "aria-label": spec[1],
+                                  "aria-pressed": String(message.feedback === spec[0]), title: spec[1] });
+      button.appendChild(icon("thumb", spec[0] === "down"));
+      button.addEventListener("click", function () {
+        postJson("POST", API + "/feedback", { sender_id: sessionId, turn: message.timestamp, value: spec[0] })
+          .then(function (ok) {
+            if (!ok) return;
+            Object.keys(buttons).forEach(function (v) { buttons[v].setAttribute("aria-pressed", String(v === spec[0])); });
+          });
+      });
+      buttons[spec[0]] = button;
+      group.appendChild(button);
+    });
+    return group;
+  }
+
+  /* One message: {from: user|bot|agent, text, buttons|quick_replies, custom, image|attachment, timestamp, agent}. */
+  function renderMessage(message) {
+    var from = message.from === "user" ? "user" : (message.from === "agent" ? "agent" : "bot");
+    var item = el("div", { className: "sb-msg sb-" + from });
+    var who = from === "user" ? "You" : (from === "agent" ? "Agent " + (message.agent || "") : "Assistant");
+    if (from === "agent") item.appendChild(el("span", { className: "sb-agent-label" }, who.trim()));
+    else item.appendChild(srOnly(who + ":"));
+    if (message.text) item.appendChild(el("p", { className: "sb-text" }, message.text));
+
+    var image = message.image;
+    var attachment = message.attachment;
+    if (!image && attachment && typeof attachment === "object" && attachment.payload && attachment.type === "image") {
+      image = attachment.payload.src;
+    }
+    var imageUrl = safeUrl(image);
+    if (imageUrl) item.appendChild(el("img", { className: "sb-image", src: imageUrl, alt: "Image from the assistant" }));
+
+    var custom = message.custom;
+    if (custom && typeof custom === "object") {
+      if (Array.isArray(custom.comparison) && custom.comparison.length) item.appendChild(renderComparison(custom));
+      else if (custom.type === "product_cards" && Array.isArray(custom.products)) item.appendChild(renderCards(custom.products));
+    }
+    var buttons = message.buttons || message.quick_replies;
+    if (Array.isArray(buttons) && buttons.length) item.appendChild(renderButtons(buttons));
+    if (from !== "user" && typeof message.timestamp === "number") item.appendChild(renderFeedback(message));
+    if (!item.querySelector(".sb-text, img, .sb-cards, .sb-table-wrap, .sb-quick-replies") && from !== "agent") return;
+    log.appendChild(item);
+    scrollDown();
+  }
+
+  // -- typing indicator -----------------------------------------------------------------
+  var typingTimer = null;
+  function showTyping() {
+    typing.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(hideTyping, TYPING_TIMEOUT_MS);
+  }
+  function hideTyping() { typing.hidden = true; clearTimeout(typingTimer); }
+
+  // -- HTTP -----------------------------------------------------------------------------
+  function postJson(method, url, body) {
+    return fetch(url, { method: method, headers: { "Content-Type": "application/json" },
+                        body: body ? JSON.stringify(body) : undefined })
+      .then(function (r) { return r.ok; })
+      .catch(function () { return false; });
+  }
+
+  function loadHistory() {
+    return fetch(API + "/history/" + encodeURIComponent(sessionId))
+      .then(function (r) { return r.ok ? r.json() : { messages: [] }; })
+      .then(function (body) {
+        log.textContent = "";
+        (body.messages || []).forEach(renderMessage);
+        if (!(body.messages || []).length) greet();
+      })
+      .catch(function () { greet(); });
+  }
+
+  function greet() {
+    var hint = el("p", { className: "sb-hint" },
+                  "Hi! Ask me about products, your order, returns or shipping. You can talk to a person at any time.");
+    log.appendChild(hint);
+  }
+
+  function loadConsent() {
+    fetch(API + "/consent/" + encodeURIComponent(shopperId))
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (!body || body.updated_at === null) return;
+        setConsent(Boolean(body.personalization));
+      })
+      .catch(function () {});
+  }
+
+  function setConsent(value) {
+    consent = value;
+    consentSwitch.checked = value;
+    consentSwitch.setAttribute("aria-checked", String(value));
+    save("personalization", String(value));
+  }
+
+  // -- socket.io ----------------------------------------------------------------------
+  var socket = null;
+  function connect() {
+    if (typeof window.io !== "function") {
+      connection.textContent = "Chat unavailable";
+      return;
+    }
+    socket = window.io(SOCKET_URL, { path: SOCKET_PATH, transports: ["websocket", "polling"] });
+    socket.on("connect", function () {
+      connection.textContent = "";
+      socket.emit("session_request", { session_id: sessionId });
+    });
+    socket.on("disconnect", function () { connection.textContent = "Reconnecting…"; });
+    socket.on("connect_error", function () { connection.textContent = "Offline, retrying…"; });
+    socket.on("bot_uttered", function (message) {
+      hideTyping();
+      if (message && typeof message === "object") renderMessage(message);
+    });
+  }
+
+  function sendMessage(text, shown) {
+    text = (text || "").trim();
+    if (!text) return;
+    renderMessage({ from: "user", text: shown || text });
+    if (!socket || !socket.connected) {
+      renderMessage({ from: "bot", text: "I'm offline right now — your message will be sent when I reconnect." });
+    }
+    if (socket) {
+      socket.emit("user_uttered", { message: text, session_id: sessionId,
+                                    customData: { shopper_id: shopperId, personalization: consent } });
+    }
+    showTyping();
+  }
+
+  // -- controls -----------------------------------------------------------------------
+  function openPanel() {
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    root.classList.add("sb-open");
+    save("open", "true");
+    scrollDown();
+    input.focus();
+  }
+  function closePanel() {
+    panel.hidden = true;
+    launcher.setAttribute("aria-expanded", "false");
+    root.classList.remove("sb-open");
+    save("open", "false");
+    launcher.focus();
+  }
+
+  launcher.addEventListener("click", function () { if (panel.hidden) openPanel(); else closePanel(); });
+  closeButton.addEventListener("click", closePanel);
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { event.preventDefault(); closePanel(); }
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value;
+    input.value = "";
+    sendMessage(text);
+    input.focus();
+  });
+  handoffButton.addEventListener("click", function () { sendMessage(HANDOFF.payload, HANDOFF.title); input.focus(); });
+  clearButton.addEventListener("click", function () {
+    postJson("DELETE", API + "/history/" + encodeURIComponent(sessionId)).then(function () {
+      sessionId = newId();
+      save("session_id", sessionId);
+      log.textContent = "";
+      hideTyping();
+      greet();
+      if (socket && socket.connected) socket.emit("session_request", { session_id: sessionId });
+      input.focus();
+    });
+  });
+  consentSwitch.addEventListener("change", function () {
+    var value = consentSwitch.checked;
+    setConsent(value);
+    postJson("POST", API + "/consent", { shopper_id: shopperId, personalization: value });
+  });
+
+  function start() {
+    document.body.appendChild(root);
+    if (load("open") === "true") openPanel();
+    loadConsent();
+    loadHistory().then(connect);
+  }
+
+  window.ShopbotWidget = {
+    open: openPanel,
+    close: closePanel,
+    send: function (text) { sendMessage(text); },
+    sessionId: function () { return sessionId; },
+    shopperId: function () { return shopperId; },
+  };
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,194 @@
+"""The chat widget in a real browser (headless Chromium) against the real ``rasa run``:
+the demo shop page, a shopper's conversation, quick replies, history after a reload,
+feedback, escaping of hostile text, product cards, and a phone-sized screen."""
+
+import json
+import re
+import time
+import urllib.request
+
+import pytest
+
+pytest.importorskip("rasa")
+pytest.importorskip("playwright.sync_api")
+
+from playwright.sync_api import expect  # noqa: E402
+
+XSS = '<img src=x onerror="window.__xss=1">'
+# messages the trained assistant answers with quick replies (a comparison missing its second product)
+ASKS_WITH_BUTTONS = ("compare the Pixel 8", "I want to compare the Galaxy S24", "compare the iPhone 15")
+TIMEOUT = 90_000
+
+
+def history(server, sender_id):
+    with urllib.request.urlopen(f"{server['url']}/web/api/history/{sender_id}", timeout=60) as answer:
+        return json.load(answer)["messages"]
+
+
+def open_shop(browser, server, **context_options):
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{server['url']}/shop/")
+    page.get_by_role("button", name=re.compile("Open chat")).click()
+    expect(page.get_by_label("Your message")).to_be_focused()
+    return context, page, errors
+
+
+def send(page, text):
+    """Type and press Enter; wait until the bot has answered."""
+    before = page.locator(".sb-bot, .sb-agent").count()
+    box = page.get_by_label("Your message")
+    box.fill(text)
+    box.press("Enter")
+    expect(page.locator(".sb-bot, .sb-agent")).not_to_have_count(before, timeout=TIMEOUT)
+    expect(page.locator(".sb-typing")).to_be_hidden(timeout=TIMEOUT)
+
+
+def test_a_shopper_conversation_survives_a_reload(browser, rasa_server, screenshot):
+    context, page, errors = open_shop(browser, rasa_server, viewport={"width": 1280, "height": 900})
+    expect(page.locator(".product").first).to_be_visible()
+    send(page, "hi")
+    expect(page.locator(".sb-user .sb-text").first).to_have_text("hi")
+    expect(page.locator(".sb-bot .sb-text").first).not_to_be_empty()
+
+    for ask in ASKS_WITH_BUTTONS:
+        send(page, ask)
+        if page.locator(".sb-quick-reply").count():
+            break
+    quick = page.locator(".sb-quick-reply").first
+    expect(quick).to_be_visible()
+    title = quick.inner_text()
+    bots = page.locator(".sb-bot").count()
+    quick.click()
+    expect(page.locator(".sb-user .sb-text").last).to_have_text(title)
+    expect(page.locator(".sb-bot")).not_to_have_count(bots, timeout=TIMEOUT)
+    expect(quick).to_be_visible()  # earlier quick replies stay and still work
+    expect(quick).to_be_enabled()
+    screenshot(page, "widget-quick-reply-answered")
+
+    thumb = page.locator(".sb-bot").first.get_by_role("button", name="Helpful", exact=True)
+    thumb.click()
+    expect(thumb).to_have_attribute("aria-pressed", "true")
+    session_id = page.evaluate("window.ShopbotWidget.sessionId()")
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        first_bot = next(m for m in history(rasa_server, session_id) if m["from"] == "bot")
+        if first_bot.get("feedback") == "up":
+            break
+        time.sleep(0.5)
+    assert first_bot.get("feedback") == "up"
+    screenshot(page, "widget-desktop-conversation")
+
+    texts = page.locator(".sb-msg .sb-text").all_inner_texts()
+    page.reload()
+    expect(page.locator(".sb-panel")).to_be_visible()
+    expect(page.locator(".sb-msg .sb-text")).to_have_text(texts, timeout=30_000)
+    expect(page.locator(".sb-bot").first.get_by_role("button", name="Helpful", exact=True)) \
+        .to_have_attribute("aria-pressed", "true")
+
+    # the history comes from the server: another browser with only the session id sees it
+    other = browser.new_context()
+    other.add_init_script(f"localStorage.setItem('shopbot.session_id', '{session_id}');"
+                          "localStorage.setItem('shopbot.open', 'true');")
+    other_page = other.new_page()
+    other_page.goto(f"{rasa_server['url']}/shop/")
+    expect(other_page.locator(".sb-msg .sb-text")).to_have_text(texts, timeout=30_000)
+    other.close()
+
+    page.get_by_role("button", name="Clear conversation").click()
+    expect(page.locator(".sb-msg")).to_have_count(0)
+    assert page.evaluate("window.ShopbotWidget.sessionId()") != session_id
+    assert history(rasa_server, session_id) == []
+    assert errors == []
+    context.close()
+
+
+def test_hostile_text_is_shown_as_text(browser, rasa_server, screenshot):
+    context, page, errors = open_shop(browser, rasa_server)
+    send(page, XSS)
+    expect(page.locator(".sb-user .sb-text").last).to_have_text(XSS)
+    assert page.locator(".sb-log img[src='x']").count() == 0
+    assert page.evaluate("window.__xss") is None
+    page.reload()  # and again when it comes back from the history
+    expect(page.locator(".sb-user .sb-text").first).to_have_text(XSS, timeout=30_000)
+    assert page.evaluate("window.__xss") is None
+    screenshot(page, "widget-hostile-text")
+    assert errors == []
+    context.close()
+
+
+def test_a_product_question_shows_a_product_card(browser, rasa_server, screenshot):
+    context, page, errors = open_shop(browser, rasa_server, viewport={"width": 1280, "height": 900})
+    send(page, "tell me about the Galaxy S24")
+    card = page.locator(".sb-card").first
+    expect(card).to_be_visible(timeout=TIMEOUT)
+    link = card.get_by_role("link")
+    expect(link).to_contain_text("Galaxy S24")
+    assert "noopener" in link.get_attribute("rel")
+    assert card.locator("img").get_attribute("alt")
+    expect(card.locator(".sb-card-price")).to_contain_text("$")
+    screenshot(page, "widget-product-card")
+    assert errors == []
+    context.close()
+
+
+def test_phone_screen_keyboard_and_handoff(browser, rasa_server, screenshot):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{rasa_server['url']}/shop/")
+    launcher = page.get_by_role("button", name=re.compile("Open chat"))
+    launcher.focus()
+    page.keyboard.press("Enter")
+    panel = page.get_by_role("dialog", name="Shop assistant")
+    expect(panel).to_be_visible()
+    box = panel.bounding_box()
+    assert box["width"] == 390 and box["height"] == 844  # full screen on a phone
+    send(page, "hi")
+    page.get_by_role("button", name="Talk to a person").click()
+    expect(page.locator(".sb-user .sb-text").last).to_have_text("Talk to a person")
+    expect(page.locator(".sb-typing")).to_be_hidden(timeout=TIMEOUT)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "widget-phone")
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(launcher).to_be_focused()
+    context.close()
+
+
+def test_consent_switch_is_stored(browser, rasa_server):
+    context, page, _ = open_shop(browser, rasa_server)
+    switch = page.get_by_role("switch", name="Personalize")
+    expect(switch).not_to_be_checked()
+    switch.check()
+    shopper = page.evaluate("window.ShopbotWidget.shopperId()")
+    url = f"{rasa_server['url']}/web/api/consent/{shopper}"
+    deadline = time.time() + 20
+    while time.time() < deadline and not json.load(urllib.request.urlopen(url, timeout=30))["personalization"]:
+        time.sleep(0.3)
+    assert json.load(urllib.request.urlopen(url, timeout=30))["personalization"] is True
+    page.reload()
+    expect(page.get_by_role("switch", name="Personalize")).to_be_checked()
+    context.close()
+
+
+def test_an_agents_message_in_the_history_is_labelled(browser, rasa_server):
+    """A staff member's message (a bot event with agent metadata) shows as "Agent <name>", as text."""
+    context, page, errors = open_shop(browser, rasa_server)
+    send(page, "hi")
+    session_id = page.evaluate("window.ShopbotWidget.sessionId()")
+    event = {"event": "bot", "text": "Hello, I'm Ann <b>from support</b>",
+             "metadata": {"from": "agent", "agent": "Ann <script>window.__xss=1</script>"}}
+    request = urllib.request.Request(f"{rasa_server['url']}/conversations/{session_id}/tracker/events",
+                                     data=json.dumps(event).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=60).close()
+    assert history(rasa_server, session_id)[-1]["from"] == "agent"
+    page.reload()
+    agent = page.locator(".sb-agent").last
+    expect(agent.locator(".sb-agent-label")).to_have_text("Agent Ann <script>window.__xss=1</script>", timeout=30_000)
+    expect(agent.locator(".sb-text")).to_have_text("Hello, I'm Ann <b>from support</b>")
+    assert page.evaluate("window.__xss") is None
+    assert errors == []
+    context.close()
