@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Optional
 
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import MetaData, create_engine, event, func, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,15 @@ from bot import settings
 from bot.shop.schema import Base, Customer
 
 
-class ShopDatabase:
+class SqlDatabase:
+    """An engine on one URL with its tables created, and sessions that manage transactions.
+
+    Subclasses name the ``metadata`` whose tables they own (the shop's, the staff
+    console's); they can share one database URL.
+    """
+
+    metadata: MetaData = Base.metadata
+
     def __init__(self, url: Optional[str] = None, echo: bool = False) -> None:
         self.url = url or settings.database_url()
         parsed = make_url(self.url)
@@ -28,7 +36,7 @@ class ShopDatabase:
         self.engine: Engine = create_engine(self.url, echo=echo, future=True)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_foreign_keys)
-        Base.metadata.create_all(self.engine)
+        self.metadata.create_all(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -42,6 +50,18 @@ class ShopDatabase:
             raise
         finally:
             session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({make_url(self.url).render_as_string(hide_password=True)!r})"
+
+
+class ShopDatabase(SqlDatabase):
+    """The shop's customers, orders, returns and tickets."""
+
+    metadata = Base.metadata
 
     def is_empty(self) -> bool:
         with self.session() as session:
@@ -57,13 +77,6 @@ class ShopDatabase:
         from bot.shop.seed import seed_demo
 
         return seed_demo(self, catalog, now=now, seed=seed, reset=reset)
-
-    def dispose(self) -> None:
-        self.engine.dispose()
-
-    def __repr__(self) -> str:
-        return f"ShopDatabase({make_url(self.url).render_as_string(hide_password=True)!r})"
-
 
 def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
     """SQLite ignores foreign keys unless each connection asks for them."""

@@ -3,6 +3,7 @@
     GET    /web/api/history/<sender_id>     the shopper's and the bot's messages, in order
     DELETE /web/api/history/<sender_id>     clear the conversation (Rasa ``Restarted``)
     POST   /web/api/feedback                {sender_id, turn, value: up|down}
+    POST   /web/api/click                   {sender_id, product_id}  (a product card was opened)
     POST   /web/api/consent                 {shopper_id, personalization: bool}
     GET    /web/api/consent/<shopper_id>
 
@@ -15,7 +16,7 @@ Every error is a JSON ``{"error": ...}`` with a 4xx status, never a stack trace.
 import logging
 import math
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -103,6 +104,18 @@ async def _full_tracker(agent: Any, sender_id: Text) -> Any:
     return await retrieve(sender_id)
 
 
+PRODUCT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def stored_json(call: Callable[[], Any], failure: Text) -> HTTPResponse:
+    """The store's answer as JSON; a database failure is logged and answered 500, plainly."""
+    try:
+        return response.json(call())
+    except Exception:  # noqa: BLE001 - the shopper's widget gets a plain error, the log the trace
+        logger.exception(failure)
+        return error(500, failure)
+
+
 def add_shopper_routes(bp: Blueprint) -> None:
     """Mount the shopper API on the web app's blueprint."""
 
@@ -161,12 +174,19 @@ def add_shopper_routes(bp: Blueprint) -> None:
             return error(400, "value must be 'up' or 'down'")
         if isinstance(turn, bool) or not isinstance(turn, (int, float)) or not math.isfinite(turn) or turn <= 0:
             return error(400, "turn must be the bot message's timestamp")
-        try:
-            stored = get_store().set_feedback(sender_id, turn, value)
-        except Exception:
-            logger.exception("storing feedback failed")
-            return error(500, "the feedback could not be stored")
-        return response.json(stored)
+        return stored_json(lambda: get_store().set_feedback(sender_id, turn, value), "the feedback could not be stored")
+
+    @bp.route("/web/api/click", methods=["POST"])
+    async def post_click(request: Request) -> HTTPResponse:
+        body = _json_body(request)
+        if body is None:
+            return error(400, "expected a JSON object")
+        sender_id, product_id = body.get("sender_id"), body.get("product_id")
+        if not valid_id(sender_id):
+            return error(400, "invalid sender_id")
+        if not isinstance(product_id, str) or not PRODUCT_ID.match(product_id):
+            return error(400, "invalid product_id")
+        return stored_json(lambda: get_store().add_click(sender_id, product_id), "the click could not be stored")
 
     @bp.route("/web/api/consent", methods=["POST"])
     async def post_consent(request: Request) -> HTTPResponse:
@@ -178,18 +198,10 @@ def add_shopper_routes(bp: Blueprint) -> None:
             return error(400, "invalid shopper_id")
         if not isinstance(personalization, bool):
             return error(400, "personalization must be true or false")
-        try:
-            return response.json(get_store().set_consent(shopper_id, personalization))
-        except Exception:
-            logger.exception("storing consent failed")
-            return error(500, "the consent could not be stored")
+        return stored_json(lambda: get_store().set_consent(shopper_id, personalization), "the consent could not be stored")
 
     @bp.route("/web/api/consent/<shopper_id>", methods=["GET"])
     async def get_consent(request: Request, shopper_id: Text) -> HTTPResponse:
         if not valid_id(shopper_id):
             return error(400, "invalid shopper_id")
-        try:
-            return response.json(get_store().get_consent(shopper_id))
-        except Exception:
-            logger.exception("reading consent failed")
-            return error(500, "the consent could not be read")
+        return stored_json(lambda: get_store().get_consent(shopper_id), "the consent could not be read")

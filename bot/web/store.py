@@ -49,6 +49,17 @@ class Consent(Base):
     updated_at = Column(DateTime, nullable=False, default=_now)
 
 
+class ProductClick(Base):
+    """A shopper opened a product card the assistant showed (recommendation clicks)."""
+
+    __tablename__ = "product_clicks"
+
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(128), nullable=False, index=True)
+    product_id = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=_now)
+
+
 def turn_key(ts: Any) -> str:
     """A bot event timestamp as a stable string key (float seconds, 6 decimals)."""
     return f"{float(ts):.6f}"
@@ -98,6 +109,18 @@ class WebStore:
         with Session(self.engine) as session:
             rows = session.execute(select(Feedback).where(Feedback.sender_id == sender_id)).scalars()
             return {row.bot_event_ts: row.value for row in rows}
+
+    def add_click(self, sender_id: str, product_id: str) -> Dict[str, Any]:
+        with Session(self.engine) as session:
+            session.add(ProductClick(sender_id=sender_id, product_id=product_id, created_at=_now()))
+            session.commit()
+        return {"sender_id": sender_id, "product_id": product_id}
+
+    def click_count(self) -> int:
+        from sqlalchemy import func
+
+        with Session(self.engine) as session:
+            return int(session.execute(select(func.count(ProductClick.id))).scalar() or 0)
 
     def set_consent(self, shopper_id: str, personalization: bool) -> Dict[str, Any]:
         with Session(self.engine) as session:

@@ -99,6 +99,18 @@ def test_consent_round_trip(rasa_server):
     assert call("POST", url, {"shopper_id": "bad id!", "personalization": True})[0] == 400
 
 
+def test_product_card_clicks_are_counted_for_the_analytics(rasa_server):
+    from bot.web.store import WebStore
+
+    store = WebStore(rasa_server["env"]["SHOPBOT_DATABASE_URL"])
+    before = store.click_count()
+    url = f"{rasa_server['url']}/web/api/click"
+    assert call("POST", url, {"sender_id": new_id("clicker"), "product_id": "SKU-10001"})[0] == 200
+    assert call("POST", url, {"sender_id": new_id("clicker"), "product_id": "<script>"})[0] == 400
+    assert call("POST", url, {"sender_id": "bad id!", "product_id": "SKU-10001"})[0] == 400
+    assert store.click_count() == before + 1
+
+
 def test_socketio_sends_one_event_per_bot_message_with_cards_and_turn_id(rasa_server):
     """The web channel keeps Rasa's protocol but sends the custom payload intact."""
     import socketio

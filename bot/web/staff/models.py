@@ -6,15 +6,11 @@ Written so SQLAlchemy 1.4 (the Rasa server's env) and 2.0 read them the same.
 """
 
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Iterator, Optional
 
-from contextlib import contextmanager
-from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Text, UniqueConstraint, create_engine
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Session, declarative_base
+from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import declarative_base
 
-from bot import settings
+from bot.shop.db import SqlDatabase
 
 Base = declarative_base()
 ROLES = ("agent", "admin")
@@ -80,28 +76,7 @@ class IntentCorrection(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class StaffDatabase:
-    """Owns the engine for the staff tables; sessions commit on success, roll back on error."""
+class StaffDatabase(SqlDatabase):
+    """The staff tables, on the shop database's URL by default."""
 
-    def __init__(self, url: Optional[str] = None) -> None:
-        self.url = url or settings.database_url()
-        parsed = make_url(self.url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(self.url, future=True)
-        Base.metadata.create_all(self.engine)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        session = Session(self.engine, expire_on_commit=False)
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-
-    def dispose(self) -> None:
-        self.engine.dispose()
+    metadata = Base.metadata

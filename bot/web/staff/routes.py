@@ -311,17 +311,13 @@ def add_staff_routes(blueprint: Any, channel: Any = None, console: Optional[Staf
 
     # --- analytics -------------------------------------------------------------------
     def _clicks() -> Optional[int]:
-        from sqlalchemy import inspect, text
+        """Product cards shoppers opened from the widget (``bot.web.store``)."""
+        from bot.web.store import WebStore
 
-        engine = console.shop_db.engine
         try:
-            names = [t for t in inspect(engine).get_table_names() if "click" in t]
-        except Exception:
+            return WebStore(console.shop_db.url).click_count()
+        except Exception:  # noqa: BLE001 - analytics show "not tracked" rather than fail
             return None
-        if not names:
-            return None
-        with engine.connect() as connection:
-            return sum(int(connection.execute(text(f'SELECT COUNT(*) FROM "{n}"')).scalar() or 0) for n in names)
 
     @blueprint.route("/staff/analytics", methods=["GET"], name="staff_analytics")
     @page()

@@ -177,6 +177,11 @@
       var url = safeUrl(p.url);
       if (url) {
         var link = el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, p.name || "Product");
+        if (p.id) {
+          link.addEventListener("click", function () {
+            postJson("POST", API + "/click", { sender_id: sessionId, product_id: String(p.id) });
+          });
+        }
         name.appendChild(link);
       } else {
         name.textContent = String(p.name || "Product");
