@@ -43,10 +43,11 @@ class ShopAction(Action, abc.ABC):
     def services(self):
         return shared_services()
 
+    @abc.abstractmethod
     async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        raise NotImplementedError
+        """What the action says and does; exceptions become an apology in ``run``."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]

@@ -65,6 +65,7 @@ class Mentions:
     ambiguous: List[Any]
     unknown: List[Text]
     categories: List[Text]
+    brands: List[Text]
 
 
 def read_mentions(services: Any, text: Optional[Text], chosen: Sequence[Text] = ()) -> Mentions:
@@ -73,19 +74,22 @@ def read_mentions(services: Any, text: Optional[Text], chosen: Sequence[Text] = 
     ambiguous: List[Any] = []
     unknown: List[Text] = []
     categories: List[Text] = []
+    brands: List[Text] = []
     catalog = services.catalog
     if text and not is_button_payload(text):
         resolved, ambiguous, unknown = services.linker.products_in(text)
         for mention in services.linker.link(text):
             if mention.kind == "category" and mention.resolved:
                 categories.append(mention.resolved.split(":", 1)[-1])
+            elif mention.kind == "brand" and mention.resolved:
+                brands.append(mention.resolved)
     for pid in chosen:
         if pid and catalog.product(pid) is not None and pid not in resolved:
             resolved.append(pid)
     # A choice made with a button settles the mention it was offered for.
     if chosen:
         ambiguous = [m for m in ambiguous if not any(c in {x.split(":", 1)[-1] for x, _ in m.candidates} for c in chosen)]
-    return Mentions(list(dict.fromkeys(resolved)), ambiguous, unknown, list(dict.fromkeys(categories)))
+    return Mentions(list(dict.fromkeys(resolved)), ambiguous, unknown, list(dict.fromkeys(categories)), brands)
 
 
 def _product_id(node_or_id: Text) -> Text:
@@ -247,12 +251,6 @@ def works_together(services: Any, a: Text, b: Text) -> bool:
     return b in _related_ids(services, a) or a in _related_ids(services, b)
 
 
-def brands_in(services: Any, text: Optional[Text]) -> List[Text]:
-    if not text or is_button_payload(text):
-        return []
-    return [m.resolved for m in services.linker.link(text) if m.kind == "brand" and m.resolved]
-
-
 def _fits_list(services: Any, device: Any, fits: List[Any], what: Text, lead: Optional[Text] = None) -> ProductTurn:
     currency = services.catalog.shop.get("currency", "USD")
     fits = fits[:MAX_CARDS]
@@ -274,7 +272,7 @@ def compatibility_turn(
     ids = list(mentions.resolved)
     if is_button_payload(text):
         ids = list(dict.fromkeys(list(focus) + ids))
-    brands = brands_in(services, text)
+    brands = mentions.brands
 
     # "Galaxy S24 case", "chargers for the Pixel 8": the linker already knows what fits.
     targeted = [m for m in mentions.ambiguous if getattr(m, "target", None) and catalog.product(m.target)]
