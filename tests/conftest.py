@@ -58,8 +58,16 @@ def test_config(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def trained_model(test_config, tmp_path_factory) -> Path:
-    """The whole assistant trained once per test session on the project's data."""
+    """The whole assistant trained once per test session on the project's data.
+
+    ``SHOPBOT_TEST_MODEL`` names an already trained model to use instead (a developer's
+    shortcut while the training data, domain and config are unchanged; CI never sets it).
+    """
     from rasa.api import train
+
+    prebuilt = os.environ.get("SHOPBOT_TEST_MODEL")
+    if prebuilt and Path(prebuilt).is_file():
+        return Path(prebuilt)
 
     out = tmp_path_factory.mktemp("models")
     cwd = os.getcwd()
