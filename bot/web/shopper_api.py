@@ -1,16 +1,22 @@
 """The widget's HTTP API: a conversation's history, clearing it, feedback and consent.
 
-    GET    /web/api/history/<sender_id>     the shopper's and the bot's messages, in order
-    DELETE /web/api/history/<sender_id>     clear the conversation (Rasa ``Restarted``)
-    POST   /web/api/feedback                {sender_id, turn, value: up|down}
-    POST   /web/api/click                   {sender_id, product_id}  (a product card was opened)
-    POST   /web/api/consent                 {shopper_id, personalization: bool}
-    GET    /web/api/consent/<shopper_id>
+Every call proves whose data it is with a token the server issued, in a header, never
+with an id alone (ids appear in logs, URLs and the staff console):
+
+    X-Session-Token  the chat session token of ``session_confirm`` (``bot.web.sessions``)
+    X-Shopper-Token  the widget's stable shopper token (``POST /web/api/shopper``)
+
+    GET    /web/api/history        the shopper's and the bot's messages, in order
+    DELETE /web/api/history        clear the conversation: its stored events are deleted
+    POST   /web/api/feedback       {turn, value: up|down}
+    POST   /web/api/click          {product_id}  (a product card was opened)
+    POST   /web/api/shopper        a new shopper token (the widget keeps it)
+    POST   /web/api/consent        {personalization: bool}      (X-Shopper-Token)
+    GET    /web/api/consent                                      (X-Shopper-Token)
 
 The history comes from the running agent's tracker store, so it survives a reload and
-another device with the same session id. The session id is a random id the widget
-generates; knowing it is the capability to read the conversation (nothing lists them).
-Every error is a JSON ``{"error": ...}`` with a 4xx status, never a stack trace.
+another device with the same session token. Every error is a JSON ``{"error": ...}``
+with a 4xx status, never a stack trace; a missing or forged token is 401.
 """
 
 import logging
@@ -22,11 +28,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.web.sessions import conversation_of, issue_shopper, shopper_of
 from bot.web.store import FEEDBACK_VALUES, get_store, turn_key
 
 logger = logging.getLogger(__name__)
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+SESSION_HEADER = "X-Session-Token"
+SHOPPER_HEADER = "X-Shopper-Token"
 # what the widget sends for its own buttons, shown in the history as the button read
 WIDGET_COMMANDS = {"/human_handoff": "Talk to a person", "/greet": "Hi"}
 
@@ -116,13 +125,45 @@ def stored_json(call: Callable[[], Any], failure: Text) -> HTTPResponse:
         return error(500, failure)
 
 
+def session_of(request: Request) -> Optional[Text]:
+    """The conversation the request's session token opens, else None."""
+    return conversation_of(request.headers.get(SESSION_HEADER))
+
+
+def shopper_key_of(request: Request) -> Optional[Text]:
+    return shopper_of(request.headers.get(SHOPPER_HEADER))
+
+
+NEED_SESSION = "a valid X-Session-Token header is required"
+NEED_SHOPPER = "a valid X-Shopper-Token header is required"
+
+
+async def delete_conversation(agent: Any, sender_id: Text) -> bool:
+    """Delete every stored event of the conversation (falls back to a ``Restarted``)."""
+    store = agent.tracker_store
+    delete = getattr(store, "delete", None)
+    async with agent.lock_store.lock(sender_id):
+        tracker = await store.retrieve(sender_id)
+        if tracker is None:
+            return False
+        if delete is not None:
+            await delete(sender_id)
+        else:  # a tracker store that cannot delete: at least start over
+            from rasa.shared.core.events import Restarted
+
+            tracker.update(Restarted())
+            await store.save(tracker)
+    return True
+
+
 def add_shopper_routes(bp: Blueprint) -> None:
     """Mount the shopper API on the web app's blueprint."""
 
-    @bp.route("/web/api/history/<sender_id>", methods=["GET"])
-    async def get_history(request: Request, sender_id: Text) -> HTTPResponse:
-        if not valid_id(sender_id):
-            return error(400, "invalid sender_id")
+    @bp.route("/web/api/history", methods=["GET"])
+    async def get_history(request: Request) -> HTTPResponse:
+        sender_id = session_of(request)
+        if sender_id is None:
+            return error(401, NEED_SESSION)
         agent = _agent(request)
         if agent is None:
             return error(503, "the assistant is not ready")
@@ -138,70 +179,79 @@ def add_shopper_routes(bp: Blueprint) -> None:
                 value = feedback.get(turn_key(message["timestamp"]))
                 if value:
                     message["feedback"] = value
-        return response.json({"sender_id": sender_id, "messages": messages,
-                              "paused": bool(tracker and tracker.is_paused())})
+        return response.json({"messages": messages, "paused": bool(tracker and tracker.is_paused())})
 
-    @bp.route("/web/api/history/<sender_id>", methods=["DELETE"])
-    async def clear_history(request: Request, sender_id: Text) -> HTTPResponse:
-        if not valid_id(sender_id):
-            return error(400, "invalid sender_id")
+    @bp.route("/web/api/history", methods=["DELETE"])
+    async def clear_history(request: Request) -> HTTPResponse:
+        sender_id = session_of(request)
+        if sender_id is None:
+            return error(401, NEED_SESSION)
         agent = _agent(request)
         if agent is None:
             return error(503, "the assistant is not ready")
-        from rasa.shared.core.events import Restarted
-
         try:
-            async with agent.lock_store.lock(sender_id):
-                tracker = await agent.tracker_store.retrieve(sender_id)
-                if tracker is None:
-                    return response.json({"sender_id": sender_id, "cleared": False})
-                tracker.update(Restarted())
-                await agent.tracker_store.save(tracker)
+            cleared = await delete_conversation(agent, sender_id)
         except Exception:
             logger.exception("clearing a conversation failed")
             return error(500, "the conversation could not be cleared")
-        return response.json({"sender_id": sender_id, "cleared": True})
+        return response.json({"cleared": cleared})
 
     @bp.route("/web/api/feedback", methods=["POST"])
     async def post_feedback(request: Request) -> HTTPResponse:
+        sender_id = session_of(request)
+        if sender_id is None:
+            return error(401, NEED_SESSION)
         body = _json_body(request)
         if body is None:
             return error(400, "expected a JSON object")
-        sender_id, turn, value = body.get("sender_id"), body.get("turn"), body.get("value")
-        if not valid_id(sender_id):
-            return error(400, "invalid sender_id")
+        turn, value = body.get("turn"), body.get("value")
         if value not in FEEDBACK_VALUES:
             return error(400, "value must be 'up' or 'down'")
         if isinstance(turn, bool) or not isinstance(turn, (int, float)) or not math.isfinite(turn) or turn <= 0:
             return error(400, "turn must be the bot message's timestamp")
-        return stored_json(lambda: get_store().set_feedback(sender_id, turn, value), "the feedback could not be stored")
+        return stored_json(lambda: _public(get_store().set_feedback(sender_id, turn, value)),
+                           "the feedback could not be stored")
 
     @bp.route("/web/api/click", methods=["POST"])
     async def post_click(request: Request) -> HTTPResponse:
+        sender_id = session_of(request)
+        if sender_id is None:
+            return error(401, NEED_SESSION)
         body = _json_body(request)
         if body is None:
             return error(400, "expected a JSON object")
-        sender_id, product_id = body.get("sender_id"), body.get("product_id")
-        if not valid_id(sender_id):
-            return error(400, "invalid sender_id")
+        product_id = body.get("product_id")
         if not isinstance(product_id, str) or not PRODUCT_ID.match(product_id):
             return error(400, "invalid product_id")
-        return stored_json(lambda: get_store().add_click(sender_id, product_id), "the click could not be stored")
+        return stored_json(lambda: _public(get_store().add_click(sender_id, product_id)),
+                           "the click could not be stored")
+
+    @bp.route("/web/api/shopper", methods=["POST"])
+    async def new_shopper(_: Request) -> HTTPResponse:
+        return response.json({"shopper_token": issue_shopper()})
 
     @bp.route("/web/api/consent", methods=["POST"])
     async def post_consent(request: Request) -> HTTPResponse:
+        shopper_id = shopper_key_of(request)
+        if shopper_id is None:
+            return error(401, NEED_SHOPPER)
         body = _json_body(request)
         if body is None:
             return error(400, "expected a JSON object")
-        shopper_id, personalization = body.get("shopper_id"), body.get("personalization")
-        if not valid_id(shopper_id):
-            return error(400, "invalid shopper_id")
+        personalization = body.get("personalization")
         if not isinstance(personalization, bool):
             return error(400, "personalization must be true or false")
-        return stored_json(lambda: get_store().set_consent(shopper_id, personalization), "the consent could not be stored")
+        return stored_json(lambda: _public(get_store().set_consent(shopper_id, personalization)),
+                           "the consent could not be stored")
 
-    @bp.route("/web/api/consent/<shopper_id>", methods=["GET"])
-    async def get_consent(request: Request, shopper_id: Text) -> HTTPResponse:
-        if not valid_id(shopper_id):
-            return error(400, "invalid shopper_id")
-        return stored_json(lambda: get_store().get_consent(shopper_id), "the consent could not be read")
+    @bp.route("/web/api/consent", methods=["GET"])
+    async def get_consent(request: Request) -> HTTPResponse:
+        shopper_id = shopper_key_of(request)
+        if shopper_id is None:
+            return error(401, NEED_SHOPPER)
+        return stored_json(lambda: _public(get_store().get_consent(shopper_id)), "the consent could not be read")
+
+
+def _public(stored: Dict[Text, Any]) -> Dict[Text, Any]:
+    """What the store answered, without the internal ids (the client holds tokens, not ids)."""
+    return {key: value for key, value in stored.items() if key not in ("sender_id", "shopper_id")}

@@ -1,44 +1,44 @@
 """The widget's HTTP API against the real ``rasa run`` (credentials.yml's web channel):
-history from the tracker store, clearing it, feedback and consent, and input validation."""
+history from the tracker store, clearing it (events deleted), feedback, consent and clicks,
+each only with the token the server issued; input validation."""
 
 import asyncio
 import json
-import urllib.error
-import urllib.request
+import sqlite3
 import uuid
 
 import pytest
 
+from tests.web.chat import SocketShopper, call, conversation_id, history, say_rest, session_headers
+
 pytest.importorskip("rasa")
-
-
-def call(method, url, payload=None, raw=None):
-    """(status, JSON body) of one request; 4xx/5xx answers are returned, not raised."""
-    data = raw if raw is not None else (json.dumps(payload).encode() if payload is not None else None)
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as answer:
-            return answer.status, json.loads(answer.read() or b"null")
-    except urllib.error.HTTPError as err:
-        body = err.read()
-        return err.code, json.loads(body) if body.startswith(b"{") else body.decode(errors="replace")
 
 
 def new_id(prefix):
     return f"{prefix}-{uuid.uuid4().hex}"
 
 
-def say(server, sender, text):
-    return call("POST", f"{server['url']}/webhooks/rest/webhook", {"sender": sender, "message": text})[1]
+def socket_conversation(server, texts, widget=True):
+    """A shopper's socket.io conversation: (token, bot messages per text)."""
+
+    async def talk():
+        shopper = SocketShopper(server, widget=widget)
+        token = await shopper.connect()
+        replies = [await shopper.say(text) for text in texts]
+        await shopper.close()
+        return token, replies
+
+    return asyncio.run(talk())
 
 
-def test_history_has_the_conversation_in_order_and_delete_clears_it(rasa_server):
-    sender = new_id("api")
-    say(rasa_server, sender, "hi")
-    say(rasa_server, sender, "tell me about the Galaxy S24")
-    status, body = call("GET", f"{rasa_server['url']}/web/api/history/{sender}")
-    assert status == 200
-    messages = body["messages"]
+def stored_event_count(server, sender_id):
+    with sqlite3.connect(server["db"]) as db:
+        return db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (sender_id,)).fetchone()[0]
+
+
+def test_history_has_the_conversation_in_order_and_delete_removes_it(rasa_server):
+    token, _ = socket_conversation(rasa_server, ["hi", "tell me about the Galaxy S24"])
+    messages = history(rasa_server, token)
     assert [m["from"] for m in messages][:2] == ["user", "bot"]
     assert [m["text"] for m in messages if m["from"] == "user"] == ["hi", "tell me about the Galaxy S24"]
     assert all(isinstance(m["timestamp"], float) for m in messages)
@@ -47,56 +47,71 @@ def test_history_has_the_conversation_in_order_and_delete_clears_it(rasa_server)
     assert cards and cards[-1]["type"] == "product_cards"
     assert "Galaxy S24" in cards[-1]["products"][0]["name"]
 
-    status, body = call("DELETE", f"{rasa_server['url']}/web/api/history/{sender}")
+    sender = conversation_id(rasa_server, token)
+    assert stored_event_count(rasa_server, sender) > 0
+    status, body = call("DELETE", f"{rasa_server['url']}/web/api/history", headers=session_headers(token))
     assert status == 200 and body["cleared"] is True
-    assert call("GET", f"{rasa_server['url']}/web/api/history/{sender}")[1]["messages"] == []
+    assert history(rasa_server, token) == []
+    # "Clear conversation" deletes what was stored, it does not just hide it behind a restart
+    assert stored_event_count(rasa_server, sender) == 0
 
 
-def test_history_of_an_unknown_conversation_is_empty_and_bad_ids_are_rejected(rasa_server):
-    status, body = call("GET", f"{rasa_server['url']}/web/api/history/{new_id('nobody')}")
-    assert status == 200 and body["messages"] == []
-    for bad in ("short", "has%20space", "x" * 129, "semi%3Bcolon"):
-        status, body = call("GET", f"{rasa_server['url']}/web/api/history/{bad}")
-        assert status == 400 and body == {"error": "invalid sender_id"}
+def test_the_api_refuses_ids_and_forged_tokens(rasa_server):
+    """Attack replay: knowing a conversation id (logs, console, URLs) must give nothing."""
+    token, _ = socket_conversation(rasa_server, ["my email is jane.doe@example.com"])
+    sender = conversation_id(rasa_server, token)
+    url = rasa_server["url"]
+    # the old id-in-the-URL routes are gone
+    assert call("GET", f"{url}/web/api/history/{sender}")[0] in (404, 405)
+    assert call("DELETE", f"{url}/web/api/history/{sender}")[0] in (404, 405)
+    value, _, mac = token.rpartition(".")
+    forged = [sender, "", "x" * 300, f"{value}.{'A' * len(mac)}", f"{uuid.uuid4().hex}.{mac}", token + "x"]
+    for bad in forged:
+        for method, path, payload in (("GET", "/web/api/history", None), ("DELETE", "/web/api/history", None),
+                                      ("POST", "/web/api/feedback", {"turn": 1.0, "value": "up"}),
+                                      ("POST", "/web/api/click", {"product_id": "SKU-10001"})):
+            status, body = call(method, url + path, payload, headers=session_headers(bad) if bad else {})
+            assert status == 401 and set(body) == {"error"}, (method, path, bad)
+    assert len(history(rasa_server, token)) >= 2  # the owner still has it all
 
 
 def test_feedback_is_stored_changed_and_validated(rasa_server):
-    sender = new_id("fb")
-    say(rasa_server, sender, "hi")
-    history = call("GET", f"{rasa_server['url']}/web/api/history/{sender}")[1]["messages"]
-    turn = next(m["timestamp"] for m in history if m["from"] == "bot")
+    token, _ = socket_conversation(rasa_server, ["hi"])
+    turn = next(m["timestamp"] for m in history(rasa_server, token) if m["from"] == "bot")
     url = f"{rasa_server['url']}/web/api/feedback"
-    assert call("POST", url, {"sender_id": sender, "turn": turn, "value": "up"})[0] == 200
-    status, body = call("POST", url, {"sender_id": sender, "turn": turn, "value": "down"})
-    assert status == 200 and body["value"] == "down"
-    history = call("GET", f"{rasa_server['url']}/web/api/history/{sender}")[1]["messages"]
-    assert [m.get("feedback") for m in history if m["from"] == "bot"][0] == "down"
+    headers = session_headers(token)
+    assert call("POST", url, {"turn": turn, "value": "up"}, headers=headers)[0] == 200
+    status, body = call("POST", url, {"turn": turn, "value": "down"}, headers=headers)
+    assert status == 200 and body["value"] == "down" and "sender_id" not in body
+    assert [m.get("feedback") for m in history(rasa_server, token) if m["from"] == "bot"][0] == "down"
 
-    bad = [
-        {"sender_id": sender, "turn": turn, "value": "meh"},
-        {"sender_id": "no", "turn": turn, "value": "up"},
-        {"sender_id": sender, "turn": "yesterday", "value": "up"},
-        {"sender_id": sender, "value": "up"},
-        ["not", "an", "object"],
-    ]
-    for payload in bad:
-        status, body = call("POST", url, payload)
+    for payload in ({"turn": turn, "value": "meh"}, {"turn": "yesterday", "value": "up"}, {"value": "up"},
+                    ["not", "an", "object"]):
+        status, body = call("POST", url, payload, headers=headers)
         assert status == 400 and set(body) == {"error"}, payload
-    status, body = call("POST", url, raw=b"{broken json")
+    status, body = call("POST", url, raw=b"{broken json", headers=headers)
     assert status == 400 and "Traceback" not in json.dumps(body)
 
 
-def test_consent_round_trip(rasa_server):
-    shopper = new_id("shopper")
-    url = f"{rasa_server['url']}/web/api/consent"
-    status, body = call("GET", f"{url}/{shopper}")
+def test_consent_needs_a_shopper_token_the_server_issued(rasa_server):
+    url = f"{rasa_server['url']}/web/api"
+    status, body = call("POST", f"{url}/shopper")
+    assert status == 200
+    shopper = {"X-Shopper-Token": body["shopper_token"]}
+    status, body = call("GET", f"{url}/consent", headers=shopper)
     assert status == 200 and body["personalization"] is False and body["updated_at"] is None
-    assert call("POST", url, {"shopper_id": shopper, "personalization": True})[0] == 200
-    assert call("GET", f"{url}/{shopper}")[1]["personalization"] is True
-    assert call("POST", url, {"shopper_id": shopper, "personalization": False})[0] == 200
-    assert call("GET", f"{url}/{shopper}")[1]["personalization"] is False
-    assert call("POST", url, {"shopper_id": shopper, "personalization": "yes"})[0] == 400
-    assert call("POST", url, {"shopper_id": "bad id!", "personalization": True})[0] == 400
+    assert call("POST", f"{url}/consent", {"personalization": True}, headers=shopper)[0] == 200
+    assert call("GET", f"{url}/consent", headers=shopper)[1]["personalization"] is True
+    assert call("POST", f"{url}/consent", {"personalization": False}, headers=shopper)[0] == 200
+    assert call("GET", f"{url}/consent", headers=shopper)[1]["personalization"] is False
+    assert call("POST", f"{url}/consent", {"personalization": "yes"}, headers=shopper)[0] == 400
+    # attack replay: writing someone's consent with a made-up or missing id
+    for bad in ({"X-Shopper-Token": "shopper-12345678"}, {}, {"X-Shopper-Token": new_id("x") + ".abc"}):
+        assert call("POST", f"{url}/consent", {"personalization": True}, headers=bad)[0] == 401
+        assert call("GET", f"{url}/consent", headers=bad)[0] == 401
+    # a chat session token is not a shopper token (purposes are separate)
+    token, _ = socket_conversation(rasa_server, ["hi"])
+    assert call("GET", f"{url}/consent", headers={"X-Shopper-Token": token})[0] == 401
 
 
 def test_product_card_clicks_are_counted_for_the_analytics(rasa_server):
@@ -104,74 +119,78 @@ def test_product_card_clicks_are_counted_for_the_analytics(rasa_server):
 
     store = WebStore(rasa_server["env"]["SHOPBOT_DATABASE_URL"])
     before = store.click_count()
+    token, _ = socket_conversation(rasa_server, ["hi"])
     url = f"{rasa_server['url']}/web/api/click"
-    assert call("POST", url, {"sender_id": new_id("clicker"), "product_id": "SKU-10001"})[0] == 200
-    assert call("POST", url, {"sender_id": new_id("clicker"), "product_id": "<script>"})[0] == 400
-    assert call("POST", url, {"sender_id": "bad id!", "product_id": "SKU-10001"})[0] == 400
+    assert call("POST", url, {"product_id": "SKU-10001"}, headers=session_headers(token))[0] == 200
+    assert call("POST", url, {"product_id": "<script>"}, headers=session_headers(token))[0] == 400
+    assert call("POST", url, {"product_id": "SKU-10001"})[0] == 401
     assert store.click_count() == before + 1
 
 
-def test_socketio_sends_one_event_per_bot_message_with_cards_and_turn_id(rasa_server):
-    """The web channel keeps Rasa's protocol but sends the custom payload intact."""
-    import socketio
-
-    async def talk():
-        client = socketio.AsyncClient()
-        replies, got = [], asyncio.Event()
-        session_id = new_id("sio")
-
-        @client.on("bot_uttered")
-        async def on_bot(data):
-            replies.append(data)
-            if data.get("custom"):
-                got.set()
-
-        await client.connect(rasa_server["url"], socketio_path="/socket.io", transports=["websocket"])
-        await client.emit("session_request", {"session_id": session_id})
-        await client.emit("user_uttered", {"message": "tell me about the Galaxy S24", "session_id": session_id,
-                                           "customData": {"shopper_id": "shopper-test-1"}})
-        await asyncio.wait_for(got.wait(), 90)
-        await client.disconnect()
-        return session_id, replies
-
-    session_id, replies = asyncio.run(talk())
+def test_widget_sockets_get_one_event_per_message_with_cards_and_turn_id(rasa_server):
+    """Our widget announces itself and gets the custom payload intact, with the turn id."""
+    token, (replies,) = socket_conversation(rasa_server, ["tell me about the Galaxy S24"])
     card_message = next(r for r in replies if r.get("custom"))
     assert card_message["text"] and card_message["custom"]["type"] == "product_cards"
     assert card_message["from"] == "bot" and isinstance(card_message["timestamp"], float)
-    history = call("GET", f"{rasa_server['url']}/web/api/history/{session_id}")[1]["messages"]
-    assert card_message["timestamp"] in [m["timestamp"] for m in history]
+    assert card_message["timestamp"] in [m["timestamp"] for m in history(rasa_server, token)]
 
 
-def test_demo_shop_page_and_widget_files_are_served(rasa_server):
-    with urllib.request.urlopen(f"{rasa_server['url']}/shop/", timeout=30) as page:
-        html = page.read().decode()
-    assert "/web/static/widget.js" in html and "/web/static/vendor/socket.io.min.js" in html
-    for path in ("widget.js", "widget.css", "vendor/socket.io.min.js"):
-        with urllib.request.urlopen(f"{rasa_server['url']}/web/static/{path}", timeout=30) as answer:
-            assert answer.status == 200
+def test_other_socket_clients_get_exactly_rasas_shapes(rasa_server):
+    """rasa-webchat renders a message only when its keys are exactly Rasa's."""
+    _, (greeting, product) = socket_conversation(rasa_server, ["hi", "tell me about the Galaxy S24"], widget=False)
+    allowed = [{"text"}, {"text", "quick_replies"}, {"text", "buttons"}, {"attachment"}, {"custom"}]
+    for message in greeting + product:
+        assert set(message) in allowed, message
+    assert any(set(m) == {"text"} for m in greeting)
+    assert any(set(m) == {"custom"} and m["custom"]["type"] == "product_cards" for m in product)
+    assert any("Galaxy S24" in m.get("text", "") for m in product)
 
 
-def test_channel_pushes_an_agent_message_to_the_conversation_sockets():
-    """What the staff console relies on: the channel knows which sockets show a conversation."""
-    from bot.web import registry
-    from bot.web.channel import ShopSocketIOInput
+def test_a_session_cannot_be_joined_or_written_by_id(rasa_server):
+    """Attack replay: a second client names the victim's conversation id (or a forged token)
+    in session_request and user_uttered; it gets its own session and never sees or writes
+    the victim's conversation. A REST caller using the id as sender cannot write into it."""
 
-    class RecordingServer:
-        def __init__(self):
-            self.emitted = []
+    async def attack():
+        victim = SocketShopper(rasa_server)
+        token = await victim.connect()
+        await victim.say("hi")
+        sender = conversation_id(rasa_server, token)
+        value, _, mac = token.rpartition(".")
 
-        async def emit(self, event, data=None, room=None, namespace=None):
-            self.emitted.append((event, data, room))
+        attacker = SocketShopper(rasa_server, widget=False)
+        attacker_token = await attacker.connect(token=sender)
+        assert attacker_token != token and conversation_id(rasa_server, attacker_token) != sender
+        before = len(attacker.received)
+        await victim.say("tell me about the Galaxy S24")
+        await asyncio.sleep(1)
+        assert len(attacker.received) == before  # nothing of the victim's conversation reached it
+        await attacker.say("I want to talk to a person", session_id=sender)
+        await attacker.say("hello", session_id=f"{value}.{'B' * len(mac)}")
+        await victim.close()
+        await attacker.close()
+        return token, sender
 
-    channel = ShopSocketIOInput.from_credentials({"session_persistence": True, "metadata_key": "customData"})
-    channel.blueprint(lambda message: None)
-    assert registry.get_channel() is channel
-    channel.sio = RecordingServer()
-    channel._track("sid-1", "conversation-1")
-    assert channel.is_online("conversation-1")
-    reached = asyncio.run(channel.push_agent_message("conversation-1", "I'm Ann, how can I help?", "Ann"))
-    assert reached == 1
-    assert channel.sio.emitted == [("bot_uttered", {"text": "I'm Ann, how can I help?", "from": "agent", "agent": "Ann"},
-                                    "conversation-1")]
-    channel._forget("sid-1")
-    assert not channel.is_online("conversation-1")
+    token, sender = asyncio.run(attack())
+    say_rest(rasa_server, sender, "my card is 4111 1111 1111 1111")
+    user_texts = [m["text"] for m in history(rasa_server, token) if m["from"] == "user"]
+    assert user_texts == ["hi", "tell me about the Galaxy S24"]
+
+
+def test_socket_io_refuses_pages_of_other_origins(rasa_server):
+    """Attack replay: a page on another site opening the socket (Origin checks were off)."""
+    import socketio
+
+    async def try_origin(origin):
+        shopper = SocketShopper(rasa_server, origin=origin)
+        try:
+            await shopper.connect()
+        except socketio.exceptions.ConnectionError:
+            return False
+        await shopper.close()
+        return True
+
+    own = rasa_server["url"]
+    assert asyncio.run(try_origin(own)) is True
+    assert asyncio.run(try_origin("http://evil.example")) is False

@@ -9,6 +9,8 @@ import urllib.request
 
 import pytest
 
+from tests.web import chat
+
 pytest.importorskip("rasa")
 pytest.importorskip("playwright.sync_api")
 
@@ -20,9 +22,8 @@ ASKS_WITH_BUTTONS = ("compare the Pixel 8", "I want to compare the Galaxy S24", 
 TIMEOUT = 90_000
 
 
-def history(server, sender_id):
-    with urllib.request.urlopen(f"{server['url']}/web/api/history/{sender_id}", timeout=60) as answer:
-        return json.load(answer)["messages"]
+def history(server, token):
+    return chat.history(server, token)
 
 
 def open_shop(browser, server, **context_options):
@@ -71,7 +72,7 @@ def test_a_shopper_conversation_survives_a_reload(browser, rasa_server, screensh
     thumb = page.locator(".sb-bot").first.get_by_role("button", name="Helpful", exact=True)
     thumb.click()
     expect(thumb).to_have_attribute("aria-pressed", "true")
-    session_id = page.evaluate("window.ShopbotWidget.sessionId()")
+    session_id = page.evaluate("window.ShopbotWidget.sessionToken()")
     deadline = time.time() + 30
     while time.time() < deadline:
         first_bot = next(m for m in history(rasa_server, session_id) if m["from"] == "bot")
@@ -88,9 +89,9 @@ def test_a_shopper_conversation_survives_a_reload(browser, rasa_server, screensh
     expect(page.locator(".sb-bot").first.get_by_role("button", name="Helpful", exact=True)) \
         .to_have_attribute("aria-pressed", "true")
 
-    # the history comes from the server: another browser with only the session id sees it
+    # the history comes from the server: another browser with the session token sees it
     other = browser.new_context()
-    other.add_init_script(f"localStorage.setItem('shopbot.session_id', '{session_id}');"
+    other.add_init_script(f"localStorage.setItem('shopbot.session_token', '{session_id}');"
                           "localStorage.setItem('shopbot.open', 'true');")
     other_page = other.new_page()
     other_page.goto(f"{rasa_server['url']}/shop/")
@@ -99,7 +100,11 @@ def test_a_shopper_conversation_survives_a_reload(browser, rasa_server, screensh
 
     page.get_by_role("button", name="Clear conversation").click()
     expect(page.locator(".sb-msg")).to_have_count(0)
-    assert page.evaluate("window.ShopbotWidget.sessionId()") != session_id
+    expect(page.locator(".sb-hint")).to_be_visible()
+    deadline = time.time() + 30
+    while time.time() < deadline and page.evaluate("window.ShopbotWidget.sessionToken()") in (None, session_id):
+        time.sleep(0.2)  # the server issues a new session
+    assert page.evaluate("window.ShopbotWidget.sessionToken()") not in (None, session_id)
     assert history(rasa_server, session_id) == []
     assert errors == []
     context.close()
@@ -162,12 +167,16 @@ def test_consent_switch_is_stored(browser, rasa_server):
     switch = page.get_by_role("switch", name="Personalize")
     expect(switch).not_to_be_checked()
     switch.check()
-    shopper = page.evaluate("window.ShopbotWidget.shopperId()")
-    url = f"{rasa_server['url']}/web/api/consent/{shopper}"
+    shopper = page.evaluate("window.ShopbotWidget.shopperToken()")
+    url = f"{rasa_server['url']}/web/api/consent"
+
+    def stored():
+        return chat.call("GET", url, headers={"X-Shopper-Token": shopper})[1]["personalization"]
+
     deadline = time.time() + 20
-    while time.time() < deadline and not json.load(urllib.request.urlopen(url, timeout=30))["personalization"]:
+    while time.time() < deadline and not stored():
         time.sleep(0.3)
-    assert json.load(urllib.request.urlopen(url, timeout=30))["personalization"] is True
+    assert stored() is True
     page.reload()
     expect(page.get_by_role("switch", name="Personalize")).to_be_checked()
     context.close()
@@ -177,10 +186,13 @@ def test_an_agents_message_in_the_history_is_labelled(browser, rasa_server):
     """A staff member's message (a bot event with agent metadata) shows as "Agent <name>", as text."""
     context, page, errors = open_shop(browser, rasa_server)
     send(page, "hi")
-    session_id = page.evaluate("window.ShopbotWidget.sessionId()")
+    session_id = page.evaluate("window.ShopbotWidget.sessionToken()")
+    sender = chat.conversation_id(rasa_server, session_id)
     event = {"event": "bot", "text": "Hello, I'm Ann <b>from support</b>",
              "metadata": {"from": "agent", "agent": "Ann <script>window.__xss=1</script>"}}
-    request = urllib.request.Request(f"{rasa_server['url']}/conversations/{session_id}/tracker/events",
+    token = rasa_server.get("token")
+    request = urllib.request.Request(f"{rasa_server['url']}/conversations/{sender}/tracker/events"
+                                     + (f"?token={token}" if token else ""),
                                      data=json.dumps(event).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=60).close()

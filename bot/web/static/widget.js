@@ -32,17 +32,15 @@
   function save(name, value) {
     try { window.localStorage.setItem(KEY + name, value); } catch (e) { /* private mode */ }
   }
-  function newId() {
-    var bytes = new Uint8Array(16);
-    (window.crypto || window.msCrypto).getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
-  }
-  function validId(id) { return typeof id === "string" && /^[A-Za-z0-9_-]{8,128}$/.test(id); }
+  // Tokens are issued by the server (the session token in socket.io's session_confirm, the
+  // shopper token by POST /web/api/shopper) and presented back; the widget never makes ids.
+  function validToken(token) { return typeof token === "string" && /^[A-Za-z0-9_.-]{16,200}$/.test(token); }
+  var CLIENT = { name: "shopbot-widget", version: 2 };
 
-  var sessionId = load("session_id");
-  if (!validId(sessionId)) { sessionId = newId(); save("session_id", sessionId); }
-  var shopperId = load("shopper_id");
-  if (!validId(shopperId)) { shopperId = newId(); save("shopper_id", shopperId); }
+  var sessionToken = load("session_token");
+  if (!validToken(sessionToken)) sessionToken = null;
+  var shopperToken = load("shopper_token");
+  if (!validToken(shopperToken)) shopperToken = null;
   var consent = load("personalization") === "true";
 
   // -- DOM helpers ------------------------------------------------------------------
@@ -179,7 +177,7 @@
         var link = el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, p.name || "Product");
         if (p.id) {
           link.addEventListener("click", function () {
-            postJson("POST", API + "/click", { sender_id: sessionId, product_id: String(p.id) });
+            postJson("POST", API + "/click", { product_id: String(p.id) }, sessionHeaders());
           });
         }
         name.appendChild(link);
@@ -234,7 +232,7 @@
                                   "aria-pressed": String(message.feedback === spec[0]), title: spec[1] });
       button.appendChild(icon("thumb", spec[0] === "down"));
       button.addEventListener("click", function () {
-        postJson("POST", API + "/feedback", { sender_id: sessionId, turn: message.timestamp, value: spec[0] })
+        postJson("POST", API + "/feedback", { turn: message.timestamp, value: spec[0] }, sessionHeaders())
           .then(function (ok) {
             if (!ok) return;
             Object.keys(buttons).forEach(function (v) { buttons[v].setAttribute("aria-pressed", String(v === spec[0])); });
@@ -286,15 +284,20 @@
   function hideTyping() { typing.hidden = true; clearTimeout(typingTimer); }
 
   // -- HTTP -----------------------------------------------------------------------------
-  function postJson(method, url, body) {
-    return fetch(url, { method: method, headers: { "Content-Type": "application/json" },
-                        body: body ? JSON.stringify(body) : undefined })
+  function sessionHeaders() { return sessionToken ? { "X-Session-Token": sessionToken } : {}; }
+  function shopperHeaders() { return shopperToken ? { "X-Shopper-Token": shopperToken } : {}; }
+
+  function postJson(method, url, body, headers) {
+    var all = { "Content-Type": "application/json" };
+    Object.keys(headers || {}).forEach(function (name) { all[name] = headers[name]; });
+    return fetch(url, { method: method, headers: all, body: body ? JSON.stringify(body) : undefined })
       .then(function (r) { return r.ok; })
       .catch(function () { return false; });
   }
 
   function loadHistory() {
-    return fetch(API + "/history/" + encodeURIComponent(sessionId))
+    if (!sessionToken) { log.textContent = ""; greet(); return Promise.resolve(); }
+    return fetch(API + "/history", { headers: sessionHeaders() })
       .then(function (r) { return r.ok ? r.json() : { messages: [] }; })
       .then(function (body) {
         log.textContent = "";
@@ -310,8 +313,23 @@
     log.appendChild(hint);
   }
 
+  function ensureShopper() {
+    if (shopperToken) return Promise.resolve(shopperToken);
+    return fetch(API + "/shopper", { method: "POST" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (body && validToken(body.shopper_token)) {
+          shopperToken = body.shopper_token;
+          save("shopper_token", shopperToken);
+        }
+        return shopperToken;
+      })
+      .catch(function () { return null; });
+  }
+
   function loadConsent() {
-    fetch(API + "/consent/" + encodeURIComponent(shopperId))
+    if (!shopperToken) return;
+    fetch(API + "/consent", { headers: shopperHeaders() })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (body) {
         if (!body || body.updated_at === null) return;
@@ -337,7 +355,15 @@
     socket = window.io(SOCKET_URL, { path: SOCKET_PATH, transports: ["websocket", "polling"] });
     socket.on("connect", function () {
       connection.textContent = "";
-      socket.emit("session_request", { session_id: sessionId });
+      socket.emit("session_request", { session_id: sessionToken, client: CLIENT });
+    });
+    socket.on("session_confirm", function (confirmed) {
+      var token = confirmed && confirmed.session_id ? confirmed.session_id : confirmed;
+      if (!validToken(token) || token === sessionToken) return;
+      var replaced = sessionToken !== null;
+      sessionToken = token;
+      save("session_token", sessionToken);
+      if (replaced) { log.textContent = ""; greet(); }  // the old session was not accepted
     });
     socket.on("disconnect", function () { connection.textContent = "Reconnecting…"; });
     socket.on("connect_error", function () { connection.textContent = "Offline, retrying…"; });
@@ -355,8 +381,8 @@
       renderMessage({ from: "bot", text: "I'm offline right now — your message will be sent when I reconnect." });
     }
     if (socket) {
-      socket.emit("user_uttered", { message: text, session_id: sessionId,
-                                    customData: { shopper_id: shopperId, personalization: consent } });
+      socket.emit("user_uttered", { message: text, session_id: sessionToken,
+                                    customData: { shopper_id: shopperToken, personalization: consent } });
     }
     showTyping();
   }
@@ -392,26 +418,28 @@
   });
   handoffButton.addEventListener("click", function () { sendMessage(HANDOFF.payload, HANDOFF.title); input.focus(); });
   clearButton.addEventListener("click", function () {
-    postJson("DELETE", API + "/history/" + encodeURIComponent(sessionId)).then(function () {
-      sessionId = newId();
-      save("session_id", sessionId);
+    postJson("DELETE", API + "/history", null, sessionHeaders()).then(function () {
+      sessionToken = null;
+      save("session_token", "");
       log.textContent = "";
       hideTyping();
       greet();
-      if (socket && socket.connected) socket.emit("session_request", { session_id: sessionId });
+      if (socket && socket.connected) socket.emit("session_request", { session_id: null, client: CLIENT });
       input.focus();
     });
   });
   consentSwitch.addEventListener("change", function () {
     var value = consentSwitch.checked;
     setConsent(value);
-    postJson("POST", API + "/consent", { shopper_id: shopperId, personalization: value });
+    ensureShopper().then(function () {
+      postJson("POST", API + "/consent", { personalization: value }, shopperHeaders());
+    });
   });
 
   function start() {
     document.body.appendChild(root);
     if (load("open") === "true") openPanel();
-    loadConsent();
+    ensureShopper().then(loadConsent);
     loadHistory().then(connect);
   }
 
@@ -419,8 +447,8 @@
     open: openPanel,
     close: closePanel,
     send: function (text) { sendMessage(text); },
-    sessionId: function () { return sessionId; },
-    shopperId: function () { return shopperId; },
+    sessionToken: function () { return sessionToken; },
+    shopperToken: function () { return shopperToken; },
   };
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
