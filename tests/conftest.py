@@ -174,7 +174,9 @@ def rasa_server(trained_model, action_server, shop_env, tmp_path_factory):
     # /status answers 200 only once the model is loaded.
     # The web app inside the Rasa server (widget APIs, staff console) uses the same
     # seeded shop database as the action server.
-    env = {**shop_env, "SHOPBOT_TRACKER_DB": str(work / "conversations.db")}
+    # A shop's own site (another origin) may embed the widget: tests/web/test_rasa_webchat.py serves one there.
+    env = {**shop_env, "SHOPBOT_TRACKER_DB": str(work / "conversations.db"),
+           "SHOPBOT_ALLOWED_ORIGINS": f"http://localhost:{free_port()}"}
     with running_server(command, f"{url}/status", log, "Rasa server", env=env):
         yield {"url": url, "db": work / "conversations.db", "log": log, "env": env}
 
