@@ -20,9 +20,11 @@ EMAIL_SLOTS = frozenset({"email"})
 EMAIL_ENTITIES = frozenset({"email"})
 
 # Top-level keys whose values Rasa or the bot's own code names (event type, action,
-# slot or loop name, policy, confidence, ids); never text from the shopper.
+# slot, loop or reminder name, intent, policy, confidence, ids, a reminder's time); never
+# text from the shopper, and changing them would break reading the event back.
 _STRUCTURAL_KEYS = frozenset({
     "event", "timestamp", "name", "policy", "confidence", "input_channel", "message_id",
+    "intent", "date_time", "kill_on_user_msg",
 })
 # Integers with this many digits or more may be a phone or card number stored as a number.
 _LONG_NUMBER = 10 ** 6

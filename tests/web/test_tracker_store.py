@@ -38,9 +38,10 @@ CARD = "4111.1111.1111.1111"
 PHONE = "+44  20  7946  0958"
 IBAN = "GB82 WEST 1234 5698 7654 32"
 ADDRESS = "221B Baker Street"
-# Any of these in a stored row means a raw value got through (compared case-insensitively).
-RAW = ["jane.doe", "4111", "7946", "0958", "GB82", "WEST", "5698", "DE89", "370400440532013000",
-       "Baker Street", "221B", "5551234567", "555-123-4567"]
+# Any of these in a stored row means a raw value got through (compared case-insensitively;
+# long enough not to turn up by chance in timestamps, confidences or ids).
+RAW = ["jane.doe", "4111.1111", "4111111111111111", "20  7946", "7946  0958", "GB82 WEST", "GB82WEST",
+       "1234 5698", "DE89370400440532013000", "Baker Street", "221B", "5551234567", "555-123-4567"]
 
 
 @pytest.fixture(scope="module")
