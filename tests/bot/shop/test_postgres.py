@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot.shop.db import ShopDatabase
 from bot.shop.orders import find_order_for_customer, orders_for_customer
-from bot.shop.redaction import CARD
+from bot.privacy.redaction import CARD
 from bot.shop.returns import ReturnNotAllowed, create_return, return_eligibility
 from bot.shop.schema import ORDER_STATUSES, Order
 from bot.shop.seed import DEMO_ORDERS

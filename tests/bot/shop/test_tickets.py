@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.shop.redaction import CARD, EMAIL, PHONE
+from bot.privacy.redaction import CARD, EMAIL, PHONE
 from bot.shop.schema import Ticket
 from bot.shop.tickets import (
     assign_ticket,

@@ -1,0 +1,132 @@
+"""Rasa's SQL tracker store, keeping conversations without the personal data in them.
+
+Rasa stores every event of a conversation as it happened: what the shopper typed (card
+numbers, e-mail and street addresses, IBANs, phone numbers), the entities and slots
+filled from it, and the bot's replies that may echo it. ``RedactingTrackerStore``
+writes (and streams to an event broker) a redacted copy of each event instead
+(``bot.privacy.events.redact_event``), so the database, the REST API's
+``?include_events=ALL``, the staff console and the exports never see a raw value.
+
+Within one turn the processor and the action server still work on the tracker in
+memory, with the raw values: a form can verify the e-mail the shopper just typed. From
+the next turn on, the tracker is read back from the store, with the masked values.
+
+It is chosen in ``endpoints.yml`` by module path (Rasa passes ``host``, ``domain``,
+``event_broker`` and the block's other keys to the constructor)::
+
+    tracker_store:
+      type: bot.web.tracker_store.RedactingTrackerStore
+      dialect: "sqlite"
+      db: "var/conversations.db"
+
+``delete`` removes every event of a conversation (all its sessions): what "Clear
+conversation" needs, where Rasa alone only appends a ``Restarted`` event and keeps the
+rest. ``delete_conversation`` finds the store behind Rasa's wrappers.
+"""
+
+import json
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from bot.privacy.events import redact_event
+
+logger = logging.getLogger(__name__)
+
+
+class RedactingTrackerStore(SQLTrackerStore):
+    """``SQLTrackerStore`` that stores and streams redacted copies of the events."""
+
+    @staticmethod
+    def serialise_event(event: Event) -> Dict[Text, Any]:
+        """The event as stored: ``Event.as_dict()`` with the personal data taken out.
+
+        ``redact_event`` builds new dicts, so the live event (whose ``parse_data`` the
+        serialised form shares) is not changed.
+        """
+        return redact_event(event.as_dict())
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Append the tracker's new events, redacted.
+
+        The same steps as ``SQLTrackerStore.save`` in Rasa 3.6, one row per event (Rasa
+        counts the stored rows of the current session to know which events are new).
+        """
+        await self.stream_events(tracker)
+
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = self.serialise_event(event)
+                intent = (data.get("parse_data") or {}).get("intent", {}) or {}
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=intent.get(INTENT_NAME_KEY) if isinstance(intent, dict) else None,
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
+
+        logger.debug("Tracker with sender_id '%s' stored to database (redacted)", tracker.sender_id)
+
+    async def _stream_new_events(
+        self, event_broker: EventBroker, new_events: List[Event], sender_id: Text
+    ) -> None:
+        """Publish the new events to the event broker, redacted as they are stored."""
+        for event in new_events:
+            body = {"sender_id": sender_id}
+            body.update(self.serialise_event(event))
+            event_broker.publish(body)
+
+    async def delete(self, sender_id: Text) -> int:
+        """Delete every event of the conversation ``sender_id`` (all sessions); returns how many."""
+        return _delete_events(self, sender_id)
+
+
+def _delete_events(store: SQLTrackerStore, sender_id: Text) -> int:
+    with store.session_scope() as session:
+        deleted = (
+            session.query(store.SQLEvent)
+            .filter(store.SQLEvent.sender_id == sender_id)
+            .delete(synchronize_session=False)
+        )
+        session.commit()
+    logger.debug("Deleted %s events of a conversation", deleted)
+    return deleted
+
+
+def unwrap_tracker_store(tracker_store: Any) -> Any:
+    """The store behind Rasa's ``FailSafeTrackerStore``/``AwaitableTrackerStore`` wrappers."""
+    seen = 0
+    while hasattr(tracker_store, "_tracker_store") and seen < 5:
+        tracker_store = tracker_store._tracker_store
+        seen += 1
+    return tracker_store
+
+
+async def delete_conversation(tracker_store: Any, sender_id: Text) -> bool:
+    """Delete every event of ``sender_id`` from the agent's tracker store.
+
+    Works on ``agent.tracker_store`` as Rasa wraps it; returns False where the store
+    cannot delete (a store other than this project's, SQL or in-memory ones).
+    Callers hold the agent's lock for the conversation, as for any tracker change.
+    """
+    store = unwrap_tracker_store(tracker_store)
+    if isinstance(store, RedactingTrackerStore):
+        await store.delete(sender_id)
+        return True
+    if isinstance(store, SQLTrackerStore):  # Rasa's own, configured as ``type: SQL``
+        _delete_events(store, sender_id)
+        return True
+    if isinstance(store, InMemoryTrackerStore):
+        store.store.pop(sender_id, None)
+        return True
+    return False
