@@ -138,17 +138,17 @@ NEED_SESSION = "a valid X-Session-Token header is required"
 NEED_SHOPPER = "a valid X-Shopper-Token header is required"
 
 
-async def delete_conversation(agent: Any, sender_id: Text) -> bool:
-    """Delete every stored event of the conversation (falls back to a ``Restarted``)."""
+async def clear_conversation(agent: Any, sender_id: Text) -> bool:
+    """Delete every stored event of the conversation (falls back to a ``Restarted`` where
+    the configured tracker store cannot delete)."""
+    from bot.web.tracker_store import delete_conversation
+
     store = agent.tracker_store
-    delete = getattr(store, "delete", None)
     async with agent.lock_store.lock(sender_id):
         tracker = await store.retrieve(sender_id)
         if tracker is None:
             return False
-        if delete is not None:
-            await delete(sender_id)
-        else:  # a tracker store that cannot delete: at least start over
+        if not await delete_conversation(store, sender_id):
             from rasa.shared.core.events import Restarted
 
             tracker.update(Restarted())
@@ -190,7 +190,7 @@ def add_shopper_routes(bp: Blueprint) -> None:
         if agent is None:
             return error(503, "the assistant is not ready")
         try:
-            cleared = await delete_conversation(agent, sender_id)
+            cleared = await clear_conversation(agent, sender_id)
         except Exception:
             logger.exception("clearing a conversation failed")
             return error(500, "the conversation could not be cleared")

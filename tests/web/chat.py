@@ -44,6 +44,27 @@ def say_rest(server: Dict[str, Any], sender: str, text: str, metadata: Optional[
     return body
 
 
+def run_async(coro: Any) -> Any:
+    """Run a coroutine to completion on a loop of its own, in a thread of its own (Playwright's
+    sync API keeps an event loop running in the test thread, where asyncio.run refuses)."""
+    import threading
+
+    result: Dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = asyncio.run(coro)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            result["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
+
+
 def session_headers(token: str) -> Dict[str, str]:
     return {"X-Session-Token": token}
 

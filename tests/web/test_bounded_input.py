@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.web.chat import SocketShopper, call, say_rest
+from tests.web.chat import run_async, SocketShopper, call, say_rest
 
 pytest.importorskip("rasa")
 
@@ -43,7 +43,7 @@ def test_a_huge_socket_message_is_cut_and_the_shopper_is_told(rasa_server):
         await shopper.close()
         return replies
 
-    replies = asyncio.run(talk())
+    replies = run_async(talk())
     assert "read only the first 2,000" in replies[0]["text"]
 
 

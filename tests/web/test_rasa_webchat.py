@@ -92,8 +92,7 @@ def send(page, text):
     page.wait_for_timeout(1500)  # let every message of the turn arrive
 
 
-def test_rasa_webchat_talks_to_our_channel(browser, other_site, screenshot, rasa_server):
-    rs = rasa_server
+def test_rasa_webchat_talks_to_our_channel(browser, other_site, screenshot):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     errors = []
@@ -102,20 +101,10 @@ def test_rasa_webchat_talks_to_our_channel(browser, other_site, screenshot, rasa
     page.locator(".rw-launcher").click()
     expect(page.locator(".rw-new-message")).to_be_visible()
 
+    # the page's initPayload (/greet) opens the conversation with the bot's greeting
+    expect(page.locator(".rw-response").first).to_contain_text("assistant", timeout=TIMEOUT)
     send(page, "hi")
-    print("DEBUG", page.locator(".rw-message").all_inner_texts())
-    page.wait_for_timeout(3000)
-    print("DEBUG2", page.locator(".rw-message").all_inner_texts())
-    print("DEBUG3", page.evaluate("JSON.stringify(localStorage)"))
-    import json, urllib.request
-    from tests.web.chat import conversation_id
-    store = json.loads(page.evaluate("JSON.stringify(localStorage)"))
-    session = json.loads(store.get("chat_session", "{}")).get("session_id")
-    print("DEBUG4", session)
-    srv = other_site.split("server=")[1]
-    tr = json.load(urllib.request.urlopen(f"{srv}/conversations/{conversation_id(rs, session)}/tracker"))
-    print("DEBUG5", [(e["event"], e.get("text"), e.get("parse_data", {}).get("intent")) for e in tr["events"] if e["event"] in ("user","bot")])
-    expect(page.locator(".rw-response").first).to_contain_text("assistant")
+    expect(page.locator(".rw-response").last).to_contain_text("assistant")
 
     for ask in ASKS_WITH_BUTTONS:
         send(page, ask)
@@ -136,7 +125,9 @@ def test_rasa_webchat_talks_to_our_channel(browser, other_site, screenshot, rasa
     assert any("Galaxy S24" in t and "$" in t for t in texts)
 
     page.reload()
-    page.locator(".rw-launcher").click()
+    page.wait_for_timeout(2000)
+    if not page.locator(".rw-new-message").is_visible():  # webchat remembers the panel was open
+        page.locator(".rw-launcher").click()
     expect(page.locator(".rw-message-text")).to_have_count(len(texts), timeout=30_000)
     send(page, "thanks!")  # the same session goes on after the reload
     screenshot(page, "rasa-webchat-after-reload")

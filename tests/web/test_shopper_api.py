@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.web.chat import SocketShopper, call, conversation_id, history, say_rest, session_headers
+from tests.web.chat import run_async, SocketShopper, call, conversation_id, history, say_rest, session_headers
 
 pytest.importorskip("rasa")
 
@@ -28,7 +28,7 @@ def socket_conversation(server, texts, widget=True):
         await shopper.close()
         return token, replies
 
-    return asyncio.run(talk())
+    return run_async(talk())
 
 
 def stored_event_count(server, sender_id):
@@ -172,7 +172,7 @@ def test_a_session_cannot_be_joined_or_written_by_id(rasa_server):
         await attacker.close()
         return token, sender
 
-    token, sender = asyncio.run(attack())
+    token, sender = run_async(attack())
     say_rest(rasa_server, sender, "my card is 4111 1111 1111 1111")
     user_texts = [m["text"] for m in history(rasa_server, token) if m["from"] == "user"]
     assert user_texts == ["hi", "tell me about the Galaxy S24"]
@@ -192,5 +192,5 @@ def test_socket_io_refuses_pages_of_other_origins(rasa_server):
         return True
 
     own = rasa_server["url"]
-    assert asyncio.run(try_origin(own)) is True
-    assert asyncio.run(try_origin("http://evil.example")) is False
+    assert run_async(try_origin(own)) is True
+    assert run_async(try_origin("http://evil.example")) is False
