@@ -27,6 +27,7 @@ PAYLOAD_ENTITIES = frozenset({"faq_topic", "product_id", "return_reason"})
 PAYLOAD_VALUE_CHARS = 200
 SERVER_KEY = "shopbot"
 MAX_METADATA_BYTES = 4096
+_NAME = re.compile(r"^/([A-Za-z0-9_.-]{1,64})")
 _PAYLOAD = re.compile(r"^/([A-Za-z0-9_.-]{1,64})(\{.*\})?(@[0-9.]{1,8})?\s*$", re.DOTALL)
 
 
@@ -60,8 +61,9 @@ def filter_payload(text: Text) -> Text:
     if not text.startswith("/"):
         return text
     match = _PAYLOAD.match(text)
-    if match is None:
-        return text if "{" not in text else text.split("{", 1)[0]
+    if match is None:  # not our grammar: keep the intent name, never what follows it
+        name = _NAME.match(text)
+        return f"/{name.group(1)}" if name else text
     intent, raw, _confidence = match.groups()
     if not raw:
         return f"/{intent}"
