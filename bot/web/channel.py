@@ -1,18 +1,24 @@
 """The shop's socket.io channel: Rasa's own protocol, plus what the web front needs.
 
-``ShopSocketIOInput`` is a drop-in for Rasa's ``socketio`` channel (same events,
-options and session persistence, so botfront's rasa-webchat works with it too) that
+``ShopSocketIOInput`` is a drop-in for Rasa's ``socketio`` channel (same events and
+options; botfront's rasa-webchat works with it unchanged) that
 
-- keeps its socket.io server and which sockets belong to which conversation, so the
-  staff console can push an agent's message to a shopper in real time
-  (``push_agent_message``);
-- sends each bot message as ONE ``bot_uttered`` event carrying text, quick replies,
-  the custom payload (product cards, comparisons) and the event's timestamp, which
-  the widget uses as the turn id for feedback (Rasa's own output passes a custom
-  payload as keyword arguments to ``emit``, which breaks on ours);
+- issues shopper-owned sessions: ``session_confirm`` carries a token the server signed,
+  and the conversation is stored under a keyed hash of it (``bot.web.sessions``), so a
+  socket that names someone else's conversation id, or a forged token, gets a session of
+  its own;
+- checks the Origin of browsers (the server's own and ``SHOPBOT_ALLOWED_ORIGINS``) and
+  caps packets (``bot.web.limits``); every message passes ``bot.web.inbound.prepare``;
+- keeps which sockets show which conversation, so the staff console can push an agent's
+  message to a shopper in real time (``push_agent_message``), and nothing of a socket
+  once it is gone;
+- sends our widget (which announces itself in ``session_request``) each bot message as
+  ONE ``bot_uttered`` event with text, quick replies, the custom payload and the turn's
+  timestamp; every other client gets exactly Rasa's shapes (``rasa_messages``);
+- answers a turn that would end in silence with an apology (``bot.web.delivery``);
 - mounts the web routes at the server's root: the demo shop ``/shop/``, the widget's
-  files ``/web/static/``, the shopper APIs ``/web/api/`` and, when present, the staff
-  console (``bot.web.staff``).
+  files ``/web/static/``, the shopper APIs ``/web/api/`` and, when present, the readiness
+  endpoint and the staff console (``bot.web.staff``).
 """
 
 import html
@@ -38,14 +44,11 @@ WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 TEMPLATE_DIR = WEB_DIR / "templates"
 SHOP_PRODUCTS = 6
-# keyword arguments of AsyncServer.emit: a custom payload made only of these keeps
-# Rasa's meaning (the caller addresses the emit itself)
-EMIT_KWARGS = {"data", "room", "to", "namespace", "skip_sid", "callback"}
 BOT_MESSAGE_KEYS = ("text", "buttons", "quick_replies", "custom", "image", "attachment", "elements")
 
 
 def widget_message(message: Dict[Text, Any]) -> Dict[Text, Any]:
-    """One bot message as the widget (and rasa-webchat) reads it."""
+    """One bot message as our widget reads it (one event, with its extras)."""
     out: Dict[Text, Any] = {"text": message.get("text") or ""}
     buttons = message.get("buttons") or message.get("quick_replies") or []
     if buttons:
