@@ -17,6 +17,7 @@ pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import expect  # noqa: E402
 
 from tests.conftest import ROOT  # noqa: E402
+from tests.web.chat import conversation_id  # noqa: E402
 from tests.web.test_widget import TIMEOUT, XSS, open_shop, send  # noqa: E402
 
 AGENT_EMAIL = "ann.agent@example.com"
@@ -49,7 +50,8 @@ def test_an_agent_takes_over_a_negative_conversation(browser, rasa_server, staff
     send(shopper, "this is ridiculous, my order is two weeks late and nobody answers my emails")
     send(shopper, "I'm really angry, this is the worst service I have ever had")
     send(shopper, XSS)
-    sender_id = shopper.evaluate("() => Object.entries(localStorage).find(([k]) => k.endsWith('session_id'))[1]")
+    # the console shows the conversation id, which derives from the shopper's session token
+    sender_id = conversation_id(rasa_server, shopper.evaluate("window.ShopbotWidget.sessionToken()"))
 
     console = browser.new_context()
     agent = console.new_page()
