@@ -22,10 +22,8 @@ from rasa.shared.core.events import (  # noqa: E402
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-
 from bot.web import cli  # noqa: E402
-from bot.web.conversations import ConversationReader, Filters, apply_filters, feedback_senders  # noqa: E402
+from bot.web.conversations import ConversationReader, Filters, apply_filters  # noqa: E402
 from bot.web.staff import review  # noqa: E402
 from bot.web.staff.models import StaffDatabase  # noqa: E402
 
@@ -153,13 +151,17 @@ def test_filters(reader, filters, expected):
     assert {s.sender_id for s in kept} == expected
 
 
-def test_feedback_counts_are_read_from_a_feedback_table(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'shop.db'}", future=True)
-    assert feedback_senders(engine) == {}
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE feedback (id INTEGER PRIMARY KEY, sender_id TEXT, value TEXT)"))
-        connection.execute(text("INSERT INTO feedback (sender_id, value) VALUES ('a','up'),('a','down'),('a','up')"))
-    assert feedback_senders(engine) == {"a": {"up": 2, "down": 1}}
+def test_feedback_counts_come_from_the_web_store(tmp_path):
+    from bot.web.store import WebStore
+
+    store = WebStore(f"sqlite:///{tmp_path / 'shop.db'}")
+    assert store.feedback_counts() == {}
+    store.set_feedback("a", 1.5, "up")
+    store.set_feedback("a", 2.5, "down")
+    store.set_feedback("a", 3.5, "up")
+    store.set_feedback("b", 1.5, "down")
+    store.set_feedback("b", 1.5, "up")  # changed its mind: one vote
+    assert store.feedback_counts() == {"a": {"up": 2, "down": 1}, "b": {"up": 1}}
 
 
 def test_corrections_export_is_valid_rasa_nlu_data(tmp_path, reader):
