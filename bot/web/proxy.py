@@ -15,6 +15,7 @@ functions look at the connection only.
 """
 
 import ipaddress
+import logging
 import os
 from functools import lru_cache
 from typing import Any, Optional, Tuple, Union
@@ -22,21 +23,24 @@ from typing import Any, Optional, Tuple, Union
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
+logger = logging.getLogger(__name__)
+
 TRUSTED_PROXIES_ENV = "SHOPBOT_TRUSTED_PROXIES"
 SECURE_COOKIES_ENV = "SHOPBOT_SECURE_COOKIES"
 
 
 @lru_cache(maxsize=8)
 def parse_networks(spec: str) -> Tuple[Network, ...]:
-    """``"127.0.0.1, 10.0.0.0/8"`` as networks; an entry that is not an address is an error."""
+    """``"127.0.0.1, 10.0.0.0/8"`` as networks. An entry that is not an address is logged and
+    left out: trusting less than meant is safe, failing every request is not."""
     networks = []
     for item in (spec or "").split(","):
         item = item.strip()
         if item:
             try:
                 networks.append(ipaddress.ip_network(item, strict=False))
-            except ValueError as error:
-                raise ValueError(f"{TRUSTED_PROXIES_ENV}: {item!r} is not an IP address or CIDR") from error
+            except ValueError:
+                logger.error("%s: %r is not an IP address or CIDR; it is ignored", TRUSTED_PROXIES_ENV, item)
     return tuple(networks)
 
 

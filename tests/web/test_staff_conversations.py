@@ -225,3 +225,33 @@ def test_charts_are_pngs(reader):
         assert charts.render(name, summaries, {"happy": {"up": 3}}, 0).startswith(b"\x89PNG")
     assert charts.render("intents", [], {}, 0).startswith(b"\x89PNG")  # cached
     assert time.monotonic() - started < 60
+
+
+def test_exported_conversations_are_redacted(tmp_path):
+    """Old tracker data may hold what shoppers pasted: the export never writes it out."""
+    path = tmp_path / "conversations.db"
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    store = SQLTrackerStore(domain, dialect="sqlite", db=str(path))
+    pasted = "card 4111 1111 1111 1111, call me on +1-555-123-4567 or mail bob.smith@example.org"
+    events = [
+        ActionExecuted("action_listen", timestamp=DAY1),
+        user(pasted, "order_status", 0.9, DAY1 + 1),
+        SlotSet("email", "jane.doe@example.com", timestamp=DAY1 + 2),
+        SlotSet("verified_order", True, timestamp=DAY1 + 2),
+        ActionExecuted("action_order_status", timestamp=DAY1 + 3),
+        BotUttered("Sent to jane.doe@example.com, ORD-100345 ships 2024-05-03.", timestamp=DAY1 + 4),
+        user("thanks", "thank", 0.99, DAY1 + 5),
+    ]
+    asyncio.run(store.save(DialogueStateTracker.from_events("pii-1", events, slots=domain.slots)))
+    store.engine.dispose()
+    out = tmp_path / "export.jsonl"
+    assert cli.main(["export-conversations", "--out", str(out), "--tracker-db", str(path)]) == 0
+    raw = out.read_text()
+    for secret in ("4111 1111 1111 1111", "555-123-4567", "bob.smith@example.org", "jane.doe@example.com"):
+        assert secret not in raw
+    line = json.loads(raw)
+    assert line["sender_id"] == "pii-1" and line["customer_email"] == "j***@example.com"
+    shopper, bot, _ = line["messages"]
+    assert "[card number]" in shopper["text"] and "[phone number]" in shopper["text"] and "[email]" in shopper["text"]
+    assert "ORD-100345" in bot["text"] and "2024-05-03" in bot["text"]  # order numbers and dates stay
+    assert bot["slots"]["email"] == "[email]"
