@@ -15,7 +15,6 @@ import threading
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
