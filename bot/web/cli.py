@@ -4,8 +4,12 @@
     python -m bot.web.cli create-user --email ann@shop.example --role agent --password-stdin < pw.txt
     python -m bot.web.cli export-conversations --out conversations.jsonl [--since 2024-05-01]
     python -m bot.web.cli export-corrections --out corrections.yml
+    python -m bot.web.cli unlock-login [--email ann@shop.example] [--address 203.0.113.7]
 
-There is no default account or password: the first admin is created here.
+There is no default account or password: the first admin is created here. Exported
+conversations are redacted (``bot.privacy.redaction``): card and phone numbers and
+e-mail addresses in what was said and in slots become placeholders, and the customer's
+address is masked, whatever the tracker store still holds from before redaction at rest.
 """
 
 import argparse
@@ -14,9 +18,14 @@ import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
-from bot.web.conversations import ConversationReader
+from bot.privacy.redaction import mask_email, redact_value
+from bot.web.conversations import Conversation, ConversationReader
+
+# Summary fields that are structure, not anything a person said (kept as they are).
+_STRUCTURE = {"sender_id", "started", "last_activity", "channel", "turns", "min_confidence", "negative",
+              "fallback", "handoff", "intents", "paused", "escalation"}
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -51,6 +60,15 @@ def _since(value: Optional[str]) -> Optional[float]:
     return moment.timestamp()
 
 
+def redacted(conversation: Conversation) -> Dict[str, Any]:
+    """A conversation as exported: everything people said or were asked for, redacted."""
+    data = conversation.as_dict()
+    out = {key: value if key in _STRUCTURE else redact_value(value) for key, value in data.items()}
+    if data.get("customer_email"):
+        out["customer_email"] = mask_email(data["customer_email"])
+    return out
+
+
 def export_conversations(out: Path, since: Optional[str] = None, tracker_db: Optional[str] = None) -> int:
     """Write one JSON object per conversation (summary and messages); returns how many."""
     reader = ConversationReader(path=Path(tracker_db) if tracker_db else None)
@@ -58,7 +76,7 @@ def export_conversations(out: Path, since: Optional[str] = None, tracker_db: Opt
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as handle:
         for conversation in reader.conversations(since=_since(since)):
-            handle.write(json.dumps(conversation.as_dict(), ensure_ascii=False, default=str) + "\n")
+            handle.write(json.dumps(redacted(conversation), ensure_ascii=False, default=str) + "\n")
             count += 1
     return count
 
@@ -71,6 +89,14 @@ def export_corrections(out: Path, database_url: Optional[str] = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(corrections_yaml(items), encoding="utf-8")
     return len(items)
+
+
+def unlock_login(email: Optional[str], address: Optional[str], database_url: Optional[str] = None) -> int:
+    """Lift a sign-in lock (and its failure count) of an account and/or a client address."""
+    from bot.web.staff.models import StaffDatabase
+    from bot.web.staff.throttle import unlock
+
+    return unlock(StaffDatabase(database_url), email=email, address=address)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -90,6 +116,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     export.add_argument("--tracker-db", help="SQLite file of the tracker store (default: as the server)")
     fixes = commands.add_parser("export-corrections", help="intent corrections as Rasa NLU YAML")
     fixes.add_argument("--out", required=True, type=Path)
+    unlock = commands.add_parser("unlock-login", help="lift a sign-in lock early")
+    unlock.add_argument("--email", help="the account's e-mail")
+    unlock.add_argument("--address", help="the client address")
     args = parser.parse_args(argv)
 
     if args.command == "create-admin":
@@ -98,6 +127,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _create(args, args.role)
     if args.command == "export-conversations":
         print(f"wrote {export_conversations(args.out, args.since, args.tracker_db)} conversations to {args.out}")
+        return 0
+    if args.command == "unlock-login":
+        if not args.email and not args.address:
+            parser.error("unlock-login needs --email and/or --address")
+        print(f"cleared {unlock_login(args.email, args.address, args.database_url)} sign-in counters")
         return 0
     print(f"wrote {export_corrections(args.out, args.database_url)} corrections to {args.out}")
     return 0

@@ -2,56 +2,27 @@
 
 Rasa 3.6's ``SQLTrackerStore`` keeps one row per event in the ``events`` table
 (id, sender_id, type_name, timestamp, intent_name, action_name, data = the event as
-JSON). Reading the table directly (read-only) lets the console list and filter every
-conversation without loading a ``DialogueStateTracker`` per sender, and works in any
-process (CLI exports too). Where is the database: the Rasa server's own tracker store
-engine when the console runs inside it, else ``SHOPBOT_TRACKER_DB``, else the ``db`` of
-the SQL tracker store in ``endpoints.yml``, else ``var/conversations.db``.
+JSON). Reading the table directly (read-only, through ``bot.web.store.TrackerEvents``)
+lets the console list and filter every conversation without loading a
+``DialogueStateTracker`` per sender, and works in any process (CLI exports too). Where
+is the database: the Rasa server's own tracker store engine when the console runs
+inside it, else ``SHOPBOT_TRACKER_DB``, else the ``db`` of the SQL tracker store in
+``endpoints.yml``, else ``var/conversations.db``. Intent and action names come from
+``bot.names``.
 """
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Set
 
-import yaml
-from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
-from bot import settings
+from bot import names
+from bot.web.store import TrackerEvents, tracker_db_path, tracker_engine_of  # noqa: F401 (re-exported)
 
 LOW_CONFIDENCE = 0.6
-FALLBACK_INTENT = "nlu_fallback"
-FALLBACK_ACTIONS = {"action_rephrase_options", "action_default_fallback", "action_two_stage_fallback"}
-HANDOFF_ACTIONS = {"action_human_handoff"}
-HANDOFF_INTENTS = {"human_handoff"}
-
-
-def tracker_db_path() -> Path:
-    explicit = os.environ.get("SHOPBOT_TRACKER_DB")
-    if explicit:
-        return Path(explicit)
-    endpoints = settings.PROJECT_ROOT / "endpoints.yml"
-    try:
-        store = (yaml.safe_load(endpoints.read_text()) or {}).get("tracker_store") or {}
-    except (OSError, yaml.YAMLError):
-        store = {}
-    db = store.get("db") if str(store.get("type", "")).lower() in ("sql", "") else None
-    if db and str(store.get("dialect", "sqlite")) == "sqlite":
-        path = Path(db)
-        return path if path.is_absolute() else settings.PROJECT_ROOT / path
-    return settings.var_dir() / "conversations.db"
-
-
-def tracker_engine_of(tracker_store: Any) -> Optional[Engine]:
-    """The SQLAlchemy engine of Rasa's (possibly fail-safe wrapped) SQL tracker store."""
-    for candidate in (tracker_store, getattr(tracker_store, "_tracker_store", None)):
-        engine = getattr(candidate, "engine", None)
-        if isinstance(engine, Engine):
-            return engine
-    return None
 
 
 @dataclass
@@ -137,32 +108,14 @@ class Filters:
 
 
 class ConversationReader:
-    def __init__(self, engine: Optional[Engine] = None, path: Optional[Path] = None) -> None:
-        self.engine = engine or create_engine(f"sqlite:///{path or tracker_db_path()}", future=True)
+    """Conversations folded from the events ``TrackerEvents`` reads (``bot.web.store``)."""
 
-    def _has_events(self) -> bool:
-        try:
-            return inspect(self.engine).has_table("events")
-        except Exception:
-            return False
+    def __init__(self, engine: Optional[Engine] = None, path: Optional[Path] = None) -> None:
+        self.events = TrackerEvents(engine=engine, path=path)
+        self.engine = self.events.engine
 
     def _rows(self, sender_id: Optional[str] = None, since: Optional[float] = None) -> List[Any]:
-        if not self._has_events():
-            return []
-        query = "SELECT id, sender_id, type_name, timestamp, data FROM events"
-        where, params = [], {}
-        if sender_id is not None:
-            where.append("sender_id = :sender")
-            params["sender"] = sender_id
-        if since is not None:
-            # Whole conversations that were active since then: filter on the senders.
-            where.append("sender_id IN (SELECT sender_id FROM events WHERE timestamp >= :since)")
-            params["since"] = since
-        if where:
-            query += " WHERE " + " AND ".join(where)
-        query += " ORDER BY sender_id, id"
-        with self.engine.connect() as connection:
-            return list(connection.execute(text(query), params))
+        return self.events.rows(sender_id=sender_id, since=since)
 
     def conversations(self, since: Optional[float] = None) -> List[Conversation]:
         grouped: Dict[str, List[Any]] = {}
@@ -213,8 +166,8 @@ def build(sender_id: str, rows: Iterable[Any]) -> Optional[Conversation]:
             if intent:
                 if intent not in intents:
                     intents.append(intent)
-                fallback |= intent == FALLBACK_INTENT
-                handoff |= intent in HANDOFF_INTENTS
+                fallback |= intent in names.FALLBACK_INTENTS
+                handoff |= intent in names.HANDOFF_INTENTS
             if isinstance(confidence, (int, float)):
                 confidences.append(float(confidence))
             if sentiment and str(sentiment.get("label", "")).lower() == "negative":
@@ -223,7 +176,7 @@ def build(sender_id: str, rows: Iterable[Any]) -> Optional[Conversation]:
                 max_negative_run = max(max_negative_run, negative_run)
             elif sentiment:
                 negative_run = 0
-            if intent == FALLBACK_INTENT:
+            if intent in names.FALLBACK_INTENTS:
                 fallbacks += 1
             turns.append(Turn("user", event.get("text") or "", stamp, row.id, intent=intent,
                               confidence=confidence, entities=list(parse.get("entities") or []),
@@ -244,8 +197,8 @@ def build(sender_id: str, rows: Iterable[Any]) -> Optional[Conversation]:
                               slots=dict(slots)))
         elif kind == "action":
             last_action = event.get("name")
-            fallback |= last_action in FALLBACK_ACTIONS
-            handoff |= last_action in HANDOFF_ACTIONS
+            fallback |= last_action in names.FALLBACK_ACTIONS
+            handoff |= last_action in names.HANDOFF_ACTIONS
         elif kind == "slot":
             slots[event.get("name")] = event.get("value")
         elif kind == "reset_slots":
@@ -332,28 +285,3 @@ def apply_filters(summaries: Iterable[Summary], filters: Filters, reviewed: Opti
                 continue
         kept.append(s)
     return kept
-
-
-def feedback_senders(engine: Engine) -> Dict[str, Dict[str, int]]:
-    """Per sender, counts of shopper feedback values (up/down), if a feedback table exists.
-
-    The feedback table belongs to ``bot.web.store``; it is found by shape (a table whose
-    name contains "feedback" with ``sender_id`` and ``value`` columns), so the console does
-    not depend on that module's API.
-    """
-    try:
-        inspector = inspect(engine)
-        tables = [t for t in inspector.get_table_names() if "feedback" in t]
-    except Exception:
-        return {}
-    counts: Dict[str, Dict[str, int]] = {}
-    for table in tables:
-        columns = {c["name"] for c in inspector.get_columns(table)}
-        if not {"sender_id", "value"} <= columns:
-            continue
-        with engine.connect() as connection:
-            for sender, value, n in connection.execute(
-                    text(f'SELECT sender_id, value, COUNT(*) FROM "{table}" GROUP BY sender_id, value')):
-                counts.setdefault(sender, {}).setdefault(str(value), 0)
-                counts[sender][str(value)] += int(n)
-    return counts

@@ -32,6 +32,10 @@ from bot.web.staff.models import StaffDatabase  # noqa: E402
 from bot.web.staff.routes import StaffConsole  # noqa: E402
 from bot.web.staff.users import create_user  # noqa: E402
 
+# Several Sanic apps start in one test process: Sanic 21.12 rewrites its request-handling
+# methods for each app that starts ("TouchUp"), and only in test mode from the originals.
+Sanic.test_mode = True
+
 ROOT = Path(__file__).resolve().parents[2]
 XSS = '<img src=x onerror="alert(1)">'
 ADMIN = ("boss@shop.example", "correct horse battery")

@@ -22,10 +22,8 @@ from rasa.shared.core.events import (  # noqa: E402
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-
 from bot.web import cli  # noqa: E402
-from bot.web.conversations import ConversationReader, Filters, apply_filters, feedback_senders  # noqa: E402
+from bot.web.conversations import ConversationReader, Filters, apply_filters  # noqa: E402
 from bot.web.staff import review  # noqa: E402
 from bot.web.staff.models import StaffDatabase  # noqa: E402
 
@@ -153,13 +151,17 @@ def test_filters(reader, filters, expected):
     assert {s.sender_id for s in kept} == expected
 
 
-def test_feedback_counts_are_read_from_a_feedback_table(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'shop.db'}", future=True)
-    assert feedback_senders(engine) == {}
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE feedback (id INTEGER PRIMARY KEY, sender_id TEXT, value TEXT)"))
-        connection.execute(text("INSERT INTO feedback (sender_id, value) VALUES ('a','up'),('a','down'),('a','up')"))
-    assert feedback_senders(engine) == {"a": {"up": 2, "down": 1}}
+def test_feedback_counts_come_from_the_web_store(tmp_path):
+    from bot.web.store import WebStore
+
+    store = WebStore(f"sqlite:///{tmp_path / 'shop.db'}")
+    assert store.feedback_counts() == {}
+    store.set_feedback("a", 1.5, "up")
+    store.set_feedback("a", 2.5, "down")
+    store.set_feedback("a", 3.5, "up")
+    store.set_feedback("b", 1.5, "down")
+    store.set_feedback("b", 1.5, "up")  # changed its mind: one vote
+    assert store.feedback_counts() == {"a": {"up": 2, "down": 1}, "b": {"up": 1}}
 
 
 def test_corrections_export_is_valid_rasa_nlu_data(tmp_path, reader):
@@ -223,3 +225,33 @@ def test_charts_are_pngs(reader):
         assert charts.render(name, summaries, {"happy": {"up": 3}}, 0).startswith(b"\x89PNG")
     assert charts.render("intents", [], {}, 0).startswith(b"\x89PNG")  # cached
     assert time.monotonic() - started < 60
+
+
+def test_exported_conversations_are_redacted(tmp_path):
+    """Old tracker data may hold what shoppers pasted: the export never writes it out."""
+    path = tmp_path / "conversations.db"
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    store = SQLTrackerStore(domain, dialect="sqlite", db=str(path))
+    pasted = "card 4111 1111 1111 1111, call me on +1-555-123-4567 or mail bob.smith@example.org"
+    events = [
+        ActionExecuted("action_listen", timestamp=DAY1),
+        user(pasted, "order_status", 0.9, DAY1 + 1),
+        SlotSet("email", "jane.doe@example.com", timestamp=DAY1 + 2),
+        SlotSet("verified_order", True, timestamp=DAY1 + 2),
+        ActionExecuted("action_order_status", timestamp=DAY1 + 3),
+        BotUttered("Sent to jane.doe@example.com, ORD-100345 ships 2024-05-03.", timestamp=DAY1 + 4),
+        user("thanks", "thank", 0.99, DAY1 + 5),
+    ]
+    asyncio.run(store.save(DialogueStateTracker.from_events("pii-1", events, slots=domain.slots)))
+    store.engine.dispose()
+    out = tmp_path / "export.jsonl"
+    assert cli.main(["export-conversations", "--out", str(out), "--tracker-db", str(path)]) == 0
+    raw = out.read_text()
+    for secret in ("4111 1111 1111 1111", "555-123-4567", "bob.smith@example.org", "jane.doe@example.com"):
+        assert secret not in raw
+    line = json.loads(raw)
+    assert line["sender_id"] == "pii-1" and line["customer_email"] == "j***@example.com"
+    shopper, bot, _ = line["messages"]
+    assert "[card number]" in shopper["text"] and "[phone number]" in shopper["text"] and "[email]" in shopper["text"]
+    assert "ORD-100345" in bot["text"] and "2024-05-03" in bot["text"]  # order numbers and dates stay
+    assert bot["slots"]["email"] == "[email]"

@@ -2,10 +2,16 @@
 
 The browser holds only a random token (HttpOnly, SameSite=Strict cookie); the database
 keeps its SHA-256, the user and a per-session CSRF token that every POST must echo back
-(form field ``csrf_token`` or header ``X-CSRF-Token``). Anonymous requests to a page are
-redirected to the login form, to an API they get 401; an agent asking for an admin action
-gets 403. The login form itself is protected by a double-submit cookie, as there is no
-session yet.
+(form field ``csrf_token`` or header ``X-CSRF-Token``); signing in makes a new session and
+so a new CSRF token, and a token is only good for the session it belongs to. Anonymous
+requests to a page are redirected to the login form, to an API they get 401; an agent
+asking for an admin action gets 403.
+
+Before there is a session, the login form carries a one-time token bound to a random
+pre-session cookie: the database keeps the hashes of both with an expiry, and posting
+the form consumes the token, so it cannot be replayed or used with another browser's
+cookie. Cookies are ``Secure`` whenever the browser talks https to us, directly or
+through a trusted proxy (``bot.web.proxy``), or always with ``SHOPBOT_SECURE_COOKIES=1``.
 """
 
 import hashlib
@@ -20,12 +26,15 @@ from sanic import response
 from sanic.request import Request
 from sqlalchemy import delete
 
-from bot.web.staff.models import StaffDatabase, StaffSession, utcnow
+from bot.web import proxy
+from bot.web.staff.models import LoginFormToken, StaffDatabase, StaffSession, utcnow
 from bot.web.staff.users import UserView, get_user
 
 SESSION_COOKIE = "shopbot_staff"
-LOGIN_CSRF_COOKIE = "shopbot_staff_login"
+LOGIN_CSRF_COOKIE = "shopbot_staff_login"  # the pre-session cookie the login form's token is bound to
 SESSION_LIFETIME = timedelta(hours=8)
+LOGIN_TOKEN_LIFETIME = timedelta(hours=1)
+MAX_TOKEN_LENGTH = 200
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -51,9 +60,41 @@ def end_session(db: StaffDatabase, token: Optional[str]) -> None:
             session.execute(delete(StaffSession).where(StaffSession.token_hash == _digest(token)))
 
 
+def _plausible(token: Optional[str]) -> bool:
+    return bool(token) and len(token) <= MAX_TOKEN_LENGTH  # type: ignore[arg-type]
+
+
+def issue_login_token(db: StaffDatabase, presession: Optional[str]) -> Tuple[str, str]:
+    """A one-time login form token bound to the browser's pre-session id (kept, or new).
+
+    Returns (pre-session id for the cookie, form token).
+    """
+    if not _plausible(presession):
+        presession = secrets.token_urlsafe(32)
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    with db.session() as session:
+        session.execute(delete(LoginFormToken).where(LoginFormToken.expires_at < now))
+        session.add(LoginFormToken(token_hash=_digest(token), presession_hash=_digest(presession),
+                                   expires_at=now + LOGIN_TOKEN_LIFETIME))
+    return presession, token  # type: ignore[return-value]
+
+
+def consume_login_token(db: StaffDatabase, presession: Optional[str], token: Optional[str]) -> bool:
+    """True once for a live token issued to this pre-session; the token is gone afterwards."""
+    if not _plausible(presession) or not _plausible(token):
+        return False
+    with db.session() as session:
+        result = session.execute(delete(LoginFormToken).where(
+            LoginFormToken.token_hash == _digest(token),  # type: ignore[arg-type]
+            LoginFormToken.presession_hash == _digest(presession),  # type: ignore[arg-type]
+            LoginFormToken.expires_at >= utcnow()))
+        return result.rowcount == 1
+
+
 def load_session(db: StaffDatabase, token: Optional[str]) -> Optional[Tuple[UserView, str]]:
     """The (user, CSRF token) of a live session, else None (expired, unknown, user disabled)."""
-    if not token or len(token) > 200:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     with db.session() as session:
         row = session.get(StaffSession, _digest(token))
@@ -83,7 +124,7 @@ def set_cookie(request: Request, resp: Any, name: str, value: str, max_age: int)
     cookie["samesite"] = "Strict"
     cookie["path"] = staff_base(request)
     cookie["max-age"] = max_age
-    if request.scheme == "https":
+    if proxy.secure_cookies(request):
         cookie["secure"] = True
 
 

@@ -1,7 +1,8 @@
-"""Tables of the staff console: users, sessions and the review work on conversations.
+"""Tables of the staff console: users, sessions, sign-in guards and the review work.
 
 They live in the shop database (``bot.settings.database_url()``) but on their own
-declarative ``Base``, so the console never touches the schema the actions own.
+declarative ``Base``, so the console never touches the schema the actions own; the
+engine is the web side's shared one for that URL (``bot.web.store.Database``).
 Written so SQLAlchemy 1.4 (the Rasa server's env) and 2.0 read them the same.
 """
 
@@ -10,7 +11,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base
 
-from bot.shop.db import SqlDatabase
+from bot.web.store import Database
 
 Base = declarative_base()
 ROLES = ("agent", "admin")
@@ -41,6 +42,33 @@ class StaffSession(Base):
     csrf_token = Column(String(64), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     expires_at = Column(DateTime, nullable=False)
+
+
+class LoginFormToken(Base):
+    """A sign-in form's CSRF token: single use, bound to the browser's pre-session cookie.
+
+    Only hashes are stored; ``consume`` deletes the row, so a token works once.
+    """
+
+    __tablename__ = "staff_login_tokens"
+    token_hash = Column(String(64), primary_key=True)
+    presession_hash = Column(String(64), nullable=False, index=True)
+    expires_at = Column(DateTime, nullable=False, index=True)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins of one account or one client address, and the lock they earned.
+
+    ``key`` is a keyed hash (``bot.identity.signing.keyed_hash``) of the e-mail or the
+    address, so the table lists neither who tried nor from where.
+    """
+
+    __tablename__ = "staff_login_throttle"
+    kind = Column(String(16), primary_key=True)  # account | address
+    key = Column(String(64), primary_key=True)
+    failures = Column(Integer, nullable=False, default=0)
+    window_start = Column(DateTime, nullable=False)
+    locked_until = Column(DateTime)
 
 
 class ConversationReview(Base):
@@ -76,7 +104,7 @@ class IntentCorrection(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class StaffDatabase(SqlDatabase):
+class StaffDatabase(Database):
     """The staff tables, on the shop database's URL by default."""
 
     metadata = Base.metadata

@@ -4,13 +4,24 @@ There is no default account and no default password: the first admin is made wit
 ``python -m bot.web.cli create-admin``. Hashes are salted scrypt (stdlib ``hashlib``),
 compared in constant time; an unknown e-mail costs the same hashing as a wrong password,
 so timing does not tell which accounts exist.
+
+scrypt is deliberately slow (tens of milliseconds of CPU), so the web routes never run
+it on the event loop: ``authenticate_async`` and ``run_hashing`` hand it to a small
+thread pool (``SHOPBOT_LOGIN_HASH_THREADS``, default 2; ``hashlib.scrypt`` releases the
+GIL), and every shopper's chat keeps being served while staff sign in. The CLI and the
+tests call the plain functions.
 """
 
+import asyncio
 import hashlib
 import hmac
+import os
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import List, Optional
+from functools import partial
+from typing import Any, Callable, List, Optional, Tuple
 
 from sqlalchemy import select
 
@@ -18,6 +29,8 @@ from bot.web.staff.models import ROLES, StaffDatabase, StaffUser
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
 MIN_PASSWORD_LENGTH = 10
+HASH_THREADS_ENV = "SHOPBOT_LOGIN_HASH_THREADS"
+DEFAULT_HASH_THREADS = 2
 
 
 class UserError(ValueError):
@@ -83,15 +96,54 @@ def create_user(db: StaffDatabase, email: str, password: str, role: str = "agent
         return _view(user)
 
 
-def authenticate(db: StaffDatabase, email: str, password: str) -> Optional[UserView]:
-    """The active user with this e-mail and password, else None."""
+def _credentials(db: StaffDatabase, email: str) -> Tuple[Optional[UserView], str]:
+    """The active user with this e-mail and its hash; (None, a dummy hash) for anyone else."""
     with db.session() as session:
         user = session.execute(
             select(StaffUser).where(StaffUser.email == normalize_email(email))).scalar_one_or_none()
         if user is None or not user.active:
-            verify_password(password or "", _DUMMY_HASH)
-            return None
-        return _view(user) if verify_password(password or "", user.password_hash) else None
+            return None, _DUMMY_HASH
+        return _view(user), user.password_hash
+
+
+def authenticate(db: StaffDatabase, email: str, password: str) -> Optional[UserView]:
+    """The active user with this e-mail and password, else None (blocking: CLI and tests)."""
+    user, stored = _credentials(db, email)
+    ok = verify_password(password or "", stored)
+    return user if user is not None and ok else None
+
+
+async def authenticate_async(db: StaffDatabase, email: str, password: str) -> Optional[UserView]:
+    """``authenticate`` for the web routes: the scrypt work runs in the hashing pool."""
+    user, stored = _credentials(db, email)
+    ok = await run_hashing(verify_password, password or "", stored)
+    return user if user is not None and ok else None
+
+
+_pool: Optional[ThreadPoolExecutor] = None
+_pool_lock = threading.Lock()
+
+
+def hash_threads() -> int:
+    try:
+        return max(1, int(os.environ.get(HASH_THREADS_ENV) or DEFAULT_HASH_THREADS))
+    except ValueError:
+        return DEFAULT_HASH_THREADS
+
+
+def hash_pool() -> ThreadPoolExecutor:
+    """The process's bounded pool for password hashing (made on first use)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=hash_threads(), thread_name_prefix="staff-scrypt")
+        return _pool
+
+
+async def run_hashing(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``function`` (anything that hashes passwords) in the hashing pool, off the event loop."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(hash_pool(), partial(function, *args, **kwargs))
 
 
 def get_user(db: StaffDatabase, user_id: int) -> Optional[UserView]:
