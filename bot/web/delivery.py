@@ -9,11 +9,13 @@ instead of silence.
 import logging
 from typing import Any, Dict, List, Optional, Text
 
+from bot.names import HUMAN_HANDOFF, command
+
 logger = logging.getLogger(__name__)
 
 APOLOGY = ("Sorry, something went wrong on my side and I couldn't answer that just now. "
            "Please try again in a moment, or ask for a person.")
-HANDOFF_BUTTON = {"title": "Talk to a person", "payload": "/human_handoff"}
+HANDOFF_BUTTON = {"title": "Talk to a person", "payload": command(HUMAN_HANDOFF)}
 
 
 def apology_buttons() -> List[Dict[Text, Text]]:

@@ -64,8 +64,6 @@ def announces_widget(data: Dict[Text, Any]) -> bool:
 
 def client_address(request: Any) -> Optional[Text]:
     """The client's address, behind trusted proxies when configured (``bot.web.proxy``)."""
-    try:
-        from bot.web.proxy import client_address as through_proxies
-    except ImportError:
-        return getattr(request, "ip", None) or None
-    return through_proxies(request)
+    from bot.web.proxy import client_address as through_proxies
+
+    return through_proxies(request) or None

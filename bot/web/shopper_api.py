@@ -28,6 +28,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.names import GREET, HUMAN_HANDOFF, command
 from bot.web.sessions import conversation_of, issue_shopper, shopper_of
 from bot.web.store import FEEDBACK_VALUES, get_store, turn_key
 
@@ -37,7 +38,7 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 SESSION_HEADER = "X-Session-Token"
 SHOPPER_HEADER = "X-Shopper-Token"
 # what the widget sends for its own buttons, shown in the history as the button read
-WIDGET_COMMANDS = {"/human_handoff": "Talk to a person", "/greet": "Hi"}
+WIDGET_COMMANDS = {command(HUMAN_HANDOFF): "Talk to a person", command(GREET): "Hi"}
 
 
 def error(status: int, message: Text) -> HTTPResponse:
