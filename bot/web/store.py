@@ -277,7 +277,8 @@ def tracker_db_path() -> Path:
         store = (yaml.safe_load(endpoints.read_text()) or {}).get("tracker_store") or {}
     except (OSError, yaml.YAMLError):
         store = {}
-    db = store.get("db") if str(store.get("type", "")).lower() in ("sql", "") else None
+    kind = str(store.get("type", "")).lower()
+    db = store.get("db") if kind in ("sql", "") or kind.endswith("trackerstore") else None
     if db and str(store.get("dialect", "sqlite")) == "sqlite":
         path = Path(db)
         return path if path.is_absolute() else settings.PROJECT_ROOT / path
@@ -286,7 +287,10 @@ def tracker_db_path() -> Path:
 
 def tracker_engine_of(tracker_store: Any) -> Optional[Engine]:
     """The SQLAlchemy engine of Rasa's (possibly fail-safe wrapped) SQL tracker store."""
-    for candidate in (tracker_store, getattr(tracker_store, "_tracker_store", None)):
+    from bot.web.tracker_store import unwrap_tracker_store
+
+    for candidate in (tracker_store, getattr(tracker_store, "_tracker_store", None),
+                      unwrap_tracker_store(tracker_store)):
         engine = getattr(candidate, "engine", None)
         if isinstance(engine, Engine):
             return engine
