@@ -180,7 +180,8 @@ def test_an_agents_message_in_the_history_is_labelled(browser, rasa_server):
     session_id = page.evaluate("window.ShopbotWidget.sessionId()")
     event = {"event": "bot", "text": "Hello, I'm Ann <b>from support</b>",
              "metadata": {"from": "agent", "agent": "Ann <script>window.__xss=1</script>"}}
-    request = urllib.request.Request(f"{rasa_server['url']}/conversations/{session_id}/tracker/events",
+    request = urllib.request.Request(f"{rasa_server['url']}/conversations/{session_id}/tracker/events"
+                                     f"?token={rasa_server['token']}",
                                      data=json.dumps(event).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=60).close()
