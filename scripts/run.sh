@@ -86,7 +86,8 @@ cleanup() {
     rm -f "$ENDPOINTS"
     echo "[run] stopped"
 }
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
 
 "${ACTION_SERVER[@]}" --host "$SHOPBOT_ACTIONS_HOST" --port "$SHOPBOT_ACTIONS_PORT" &
 PIDS+=($!)

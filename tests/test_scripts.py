@@ -57,8 +57,10 @@ def test_setup_is_idempotent_and_links_both_environments():
 
 def time_wait_port():
     """A port on 127.0.0.1 whose last connection the server side closed: it is in TIME_WAIT
-    for about a minute, as after Ctrl-C on run.sh."""
+    for about a minute, as after Ctrl-C on run.sh. The listener sets SO_REUSEADDR, as
+    the servers' asyncio loop does (so a new server may bind it at once)."""
     listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     port = listener.getsockname()[1]
@@ -132,7 +134,7 @@ def test_run_says_up_only_when_warm_and_locked_down(trained_model, tmp_path):
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.time() + 900
-        while "is up" not in log.read_text(errors="replace"):
+        while "The shop assistant is up" not in log.read_text(errors="replace"):
             assert proc.poll() is None, log.read_text(errors="replace")[-5000:]
             assert time.time() < deadline, log.read_text(errors="replace")[-5000:]
             time.sleep(1)
