@@ -1,13 +1,26 @@
-"""Shared fixtures: one trained model per test session, a real action server."""
+"""Shared fixtures: one trained model per test session, a real action server.
+
+The servers start exactly as scripts/run.sh starts them: the action server through
+its launcher (``bot.serving.action_server``: loopback, shared secret, warm before
+ready) and ``rasa run`` through ``bot.serving.rasa_run`` (the API behind a token),
+both on 127.0.0.1, with endpoints.yml's ``action_endpoint`` headers carrying the
+secret. Each test session has its own token and secret.
+"""
 
 import contextlib
+import json
 import os
+import re
+import secrets
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any, Callable, Optional, Tuple, Union
 
 import pytest
 import yaml
@@ -94,28 +107,137 @@ def agent(trained_model):
 
 
 @contextlib.contextmanager
-def running_server(command, ready_url, log, what, timeout=300, env=None):
-    """Start a real server process, wait until ``ready_url`` answers, stop it after."""
+def running_server(command, ready: Union[str, Callable[[], bool]], log, what, timeout=300, env=None):
+    """Start a real server process, wait until it is ready, stop it after.
+
+    ``ready`` is a URL that must answer 2xx, or a function that says whether it is ready.
+    Yields the process.
+    """
     env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
-    with open(log, "wb") as handle:
+    with open(log, "ab") as handle:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
-    deadline = time.time() + timeout
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"the {what} exited:\n{log.read_text()[-5000:]}")
-        try:
-            urllib.request.urlopen(ready_url, timeout=2)
-            break
-        except OSError:
-            if time.time() > deadline:
-                proc.kill()
-                pytest.fail(f"the {what} did not start:\n{log.read_text()[-5000:]}")
-            time.sleep(0.5)
     try:
-        yield
+        wait_until_ready(proc, ready, log, what, timeout)
+        yield proc
     finally:
+        stop_process(proc)
+
+
+def url_ok(url: str, timeout: float = 2) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def wait_until_ready(proc, ready, log, what, timeout=300) -> None:
+    check = ready if callable(ready) else (lambda: url_ok(ready))
+    deadline = time.time() + timeout
+    while not check():
+        if proc.poll() is not None:
+            pytest.fail(f"the {what} exited:\n{Path(log).read_text(errors='replace')[-5000:]}")
+        if time.time() > deadline:
+            proc.kill()
+            pytest.fail(f"the {what} did not start:\n{Path(log).read_text(errors='replace')[-5000:]}")
+        time.sleep(0.5)
+
+
+def stop_process(proc, timeout=60) -> None:
+    if proc.poll() is None:
         proc.terminate()
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
+# -- the servers as run.sh starts them -----------------------------------------------------
+
+class ActionServerURL(str):
+    """The action server's base URL, knowing the shared secret Rasa must send it."""
+
+    def __new__(cls, url: str, secret: str):
+        value = super().__new__(cls, url)
+        value.secret = secret
+        return value
+
+    @property
+    def headers(self):
+        """The ``action_endpoint`` headers (as Rasa sends them from endpoints.yml)."""
+        return {"Authorization": f"Bearer {self.secret}"}
+
+
+def action_server_command(port: int, host: str = "127.0.0.1"):
+    return [str(ACTIONS_PYTHON), "-m", "bot.serving.action_server", "--actions", "actions",
+            "--host", host, "--port", str(port)]
+
+
+def rasa_server_command(model, endpoints, port: int, host: str = "127.0.0.1", allowed_origins: str = ""):
+    """= run.sh's ``rasa run ... --auth-token`` (the launcher adds the token from the environment);
+    ``allowed_origins`` is SHOPBOT_ALLOWED_ORIGINS (comma-separated), none = same origin only."""
+    origins = [o.strip() for o in allowed_origins.split(",") if o.strip()]
+    return [sys.executable, "-m", "bot.serving.rasa_run", "--model", str(model), "--enable-api",
+            *(["--cors", *origins] if origins else []),
+            "-i", host, "--port", str(port), "--credentials", str(ROOT / "credentials.yml"),
+            "--endpoints", str(endpoints)]
+
+
+def write_endpoints(path: Path, actions_url: str, tracker_db: Path) -> Path:
+    """endpoints.yml with this run's action server and tracker store, as run.sh's sed does.
+
+    Text substitution, not YAML round-tripping: the headers' ``${SHOPBOT_ACTIONS_SECRET}``
+    must stay a plain (unquoted) scalar for Rasa to expand it.
+    """
+    text = (ROOT / "endpoints.yml").read_text()
+    text, urls = re.subn(r"http://127\.0\.0\.1:5055/webhook", f"{actions_url}/webhook", text)
+    text, dbs = re.subn(r'(\n\s+db:\s*)"var/conversations\.db"', lambda m: f'{m.group(1)}"{tracker_db}"', text)
+    assert urls == 1 and dbs == 1, "endpoints.yml changed: update tests/conftest.write_endpoints"
+    assert "Bearer ${SHOPBOT_ACTIONS_SECRET}" in text, "endpoints.yml must send the action server's secret"
+    path.write_text(text)
+    return path
+
+
+def rasa_ready(url: str, token: str) -> Callable[[], bool]:
+    """Ready: ``/web/api/ready`` (model loaded, action server warm), or where the web app
+    has no readiness route, Rasa's ``/status`` with the token (200 once the model is loaded)."""
+
+    def check() -> bool:
+        try:
+            urllib.request.urlopen(f"{url}/web/api/ready", timeout=5).close()
+            return True
+        except urllib.error.HTTPError as error:
+            if error.code != 404:
+                return False
+        except OSError:
+            return False
+        return url_ok(f"{url}/status?token={urllib.parse.quote(token)}", timeout=5)
+
+    return check
+
+
+def rasa_api(server, path: str, payload: Any = None, method: Optional[str] = None,
+             token: Optional[str] = None, timeout: float = 120) -> Tuple[int, Any]:
+    """Call Rasa's HTTP API (``/model/parse``, ``/conversations/...``, ``/status``...) with the
+    server's token (``token=""`` for none); returns (status, parsed JSON or None)."""
+    base = str(server) if isinstance(server, str) else server["url"]
+    token = (None if isinstance(server, str) else server["token"]) if token is None else token
+    url = f"{base}{path}"
+    if token:
+        url += ("&" if "?" in path else "?") + "token=" + urllib.parse.quote(token)
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(url, data=data, method=method or ("POST" if data is not None else "GET"),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            status, body = answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+    try:
+        return status, json.loads(body) if body else None
+    except ValueError:
+        return status, None
 
 
 ACTIONS_PYTHON = ROOT / ".venv-actions" / "bin" / "python"
@@ -146,39 +268,46 @@ def shop_env(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def action_server(tmp_path_factory, shop_env):
-    """A real rasa-sdk action server, from the action server's own environment."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("actions") / "actions.log"
-    command = [str(ACTIONS_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
-    with running_server(command, f"{url}/health", log, "action server", env=shop_env):
-        yield url
+def server_secrets():
+    """This test session's Rasa API token and action server secret (never the developer's)."""
+    return {"SHOPBOT_RASA_API_TOKEN": secrets.token_urlsafe(24),
+            "SHOPBOT_ACTIONS_SECRET": secrets.token_urlsafe(24)}
 
 
 @pytest.fixture(scope="session")
-def rasa_server(trained_model, action_server, shop_env, tmp_path_factory):
-    """The real ``rasa run`` as scripts/run.sh starts it, talking to the real action server."""
+def action_server(tmp_path_factory, shop_env, server_secrets):
+    """A real action server from the action server's own environment, through the launcher
+    run.sh uses; ready once warm. The URL knows the secret (``.secret``, ``.headers``)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("actions") / "actions.log"
+    secret = server_secrets["SHOPBOT_ACTIONS_SECRET"]
+    env = {**shop_env, "SHOPBOT_ACTIONS_SECRET": secret}
+    with running_server(action_server_command(port), f"{url}/ready", log, "action server", env=env):
+        yield ActionServerURL(url, secret)
+
+
+@pytest.fixture(scope="session")
+def rasa_server(trained_model, action_server, shop_env, server_secrets, tmp_path_factory):
+    """The real ``rasa run`` as scripts/run.sh starts it, talking to the real action server.
+
+    Rasa's API needs ``?token=<rasa_server["token"]>``; ``rasa_api(rasa_server, path, ...)`` adds it.
+    """
     work = tmp_path_factory.mktemp("server")
-    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    endpoints["action_endpoint"]["url"] = f"{action_server}/webhook"
-    endpoints["tracker_store"]["db"] = str(work / "conversations.db")
-    (work / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
+    endpoints = write_endpoints(work / "endpoints.yml", action_server, work / "conversations.db")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = work / "rasa.log"
-    rasa = Path(sys.executable).parent / "rasa"
-    command = [str(rasa), "run", "--model", str(trained_model), "--enable-api",
-               "--credentials", str(ROOT / "credentials.yml"),
-               "--endpoints", str(work / "endpoints.yml"), "--port", str(port)]
-    # /status answers 200 only once the model is loaded.
     # The web app inside the Rasa server (widget APIs, staff console) uses the same
     # seeded shop database as the action server.
     # A shop's own site (another origin) may embed the widget: tests/web/test_rasa_webchat.py serves one there.
-    env = {**shop_env, "SHOPBOT_TRACKER_DB": str(work / "conversations.db"),
+    env = {**shop_env, **server_secrets, "SHOPBOT_TRACKER_DB": str(work / "conversations.db"),
            "SHOPBOT_ALLOWED_ORIGINS": f"http://localhost:{free_port()}"}
-    with running_server(command, f"{url}/status", log, "Rasa server", env=env):
-        yield {"url": url, "db": work / "conversations.db", "log": log, "env": env}
+    token = server_secrets["SHOPBOT_RASA_API_TOKEN"]
+    command = rasa_server_command(trained_model, endpoints, port)
+    with running_server(command, rasa_ready(url, token), log, "Rasa server", env=env):
+        yield {"url": url, "db": work / "conversations.db", "log": log, "env": env, "token": token,
+               "port": port, "actions": action_server}
 
 
 @pytest.fixture(scope="session")

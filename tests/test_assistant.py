@@ -75,7 +75,8 @@ def test_every_message_gets_a_reply(trained_model, action_server):
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
-    agent = Agent.load(str(trained_model), action_endpoint=EndpointConfig(f"{action_server}/webhook"))
+    agent = Agent.load(str(trained_model), action_endpoint=EndpointConfig(f"{action_server}/webhook",
+                                                                        headers=action_server.headers))
     for text in BAD_INPUTS + ["qwzx blorp fnarg", "hi"]:
         replies = asyncio.run(agent.handle_text(text, sender_id=str(uuid.uuid4())))
         assert replies, f"no reply to {text[:40]!r}"

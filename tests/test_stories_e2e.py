@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_end_to_end_stories_pass(trained_model, action_server, tmp_path):
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "{action_server}/webhook"\n')
+    endpoints.write_text(f'action_endpoint:\n  url: "{action_server}/webhook"\n'
+                         f'  headers:\n    Authorization: "Bearer {action_server.secret}"\n')
     out = tmp_path / "results"
     rasa = Path(sys.executable).parent / "rasa"
     proc = subprocess.run(

@@ -190,9 +190,8 @@ def test_an_agents_message_in_the_history_is_labelled(browser, rasa_server):
     sender = chat.conversation_id(rasa_server, session_id)
     event = {"event": "bot", "text": "Hello, I'm Ann <b>from support</b>",
              "metadata": {"from": "agent", "agent": "Ann <script>window.__xss=1</script>"}}
-    token = rasa_server.get("token")
     request = urllib.request.Request(f"{rasa_server['url']}/conversations/{sender}/tracker/events"
-                                     + (f"?token={token}" if token else ""),
+                                     f"?token={rasa_server['token']}",
                                      data=json.dumps(event).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=60).close()

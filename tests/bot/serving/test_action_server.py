@@ -1,0 +1,83 @@
+"""The action server's launcher: the shared secret check and the warm-up behind /ready.
+
+(The launched server itself, over HTTP, is tested in tests/test_server.py and
+tests/test_faults.py, against the real processes.)
+"""
+
+import pytest
+
+from bot.serving.action_server import PROTECTED_PATHS, authorized, create_app
+from bot.serving.warmup import FAILED, READY, WARMING, Warmup
+
+
+@pytest.mark.parametrize("header, ok", [
+    ("Bearer s3cret-value", True),
+    (None, False),
+    ("", False),
+    ("Bearer ", False),
+    ("Bearer s3cret-valuE", False),
+    ("Bearer s3cret-value ", False),
+    ("s3cret-value", False),
+    ("Basic s3cret-value", False),
+    ("Bearer s3cret-valu", False),
+    ("Bearer ünïcode", False),
+])
+def test_authorized_only_with_the_exact_bearer_secret(header, ok):
+    assert authorized(header, "s3cret-value") is ok
+
+
+def test_no_secret_no_access():
+    assert authorized("Bearer ", "") is False
+    with pytest.raises(ValueError, match="SHOPBOT_ACTIONS_SECRET"):
+        create_app("actions", "")
+
+
+def test_the_app_guards_the_webhook_and_answers_ready():
+    app = create_app("actions", "s3cret-value", warmup=Warmup(steps=[]))
+    paths = {route.path.strip("/") for route in app.router.routes}
+    assert {"webhook", "actions", "health", "ready"} <= paths
+    assert PROTECTED_PATHS == ("/webhook", "/actions")
+
+
+def test_not_ready_while_warming_then_ready():
+    warmup = Warmup(services_factory=lambda: object(), steps=[("catalog", True, lambda s: None)])
+    status, body = warmup.report()
+    assert (status, body["state"], body["ready"]) == (503, WARMING, False)
+    warmup.run()
+    status, body = warmup.report()
+    assert (status, body["state"], body["ready"]) == (200, READY, True)
+    assert set(body["seconds"]) == {"catalog"}
+
+
+def test_a_required_part_that_fails_keeps_it_unready_and_says_why():
+    def broken(_):
+        raise FileNotFoundError("no encoder at /models/minilm")
+
+    warmup = Warmup(services_factory=lambda: object(), steps=[
+        ("catalog", True, lambda s: None), ("encoder", True, broken), ("index", True, lambda s: None)])
+    warmup.run()
+    status, body = warmup.report()
+    assert (status, body["state"]) == (503, FAILED)
+    assert "no encoder" in body["problems"]["encoder"]
+    assert "index" not in body["seconds"]  # not tried after a required part failed
+
+
+def test_a_database_down_at_start_is_reported_not_fatal():
+    """The database comes and goes at run time (the actions apologize meanwhile)."""
+    def down(_):
+        raise ConnectionRefusedError("postgresql://shop:hunter2@db/shop refused")
+
+    warmup = Warmup(services_factory=lambda: object(), steps=[("catalog", True, lambda s: None),
+                                                              ("database", False, down)])
+    warmup.run()
+    status, body = warmup.report()
+    assert (status, body["ready"]) == (200, True)
+    assert body["problems"] == {"database": "unavailable (ConnectionRefusedError)"}  # no URL, no password
+
+
+def test_the_real_services_are_all_warm(shop_services):
+    warmup = Warmup(services_factory=lambda: shop_services)
+    warmup.run()
+    status, body = warmup.report()
+    assert status == 200, body
+    assert set(body["seconds"]) == {"catalog", "faq", "graph", "linker", "index", "encoder", "database"}
