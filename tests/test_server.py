@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import rasa_api
 from tests.nlu.conftest import BAD_INPUTS
+from tests.web.chat import rest_conversation_id
 
 
 def post(url, payload):
@@ -30,7 +31,8 @@ def test_rest_channel_talks_and_keeps_the_conversation(rasa_server):
     replies = post(f"{rasa_server['url']}/webhooks/rest/webhook",
                    {"sender": sender, "message": "are you a real person?"})
     assert any("automated" in (r.get("text") or "").lower() for r in replies)
-    status, tracker = rasa_api(rasa_server, f"/conversations/{sender}/tracker")
+    # the REST sender string maps to its own conversation id (bot/web/sessions.py)
+    status, tracker = rasa_api(rasa_server, f"/conversations/{rest_conversation_id(rasa_server, sender)}/tracker")
     assert status == 200
     user_events = [e for e in tracker["events"] if e["event"] == "user"]
     assert [e["parse_data"]["intent"]["name"] for e in user_events] == ["greet", "bot_challenge"]
@@ -64,10 +66,12 @@ def test_socketio_channel_with_session_persistence(rasa_server):
         confirmed = asyncio.Event()
         replies = []
         got_reply = asyncio.Event()
-        session_id = f"sio-{uuid.uuid4()}"
+        asked_for = f"sio-{uuid.uuid4()}"
+        session = {}
 
         @client.on("session_confirm")
         async def on_confirm(data):
+            session["token"] = data
             confirmed.set()
 
         @client.on("bot_uttered")
@@ -76,9 +80,11 @@ def test_socketio_channel_with_session_persistence(rasa_server):
             got_reply.set()
 
         await client.connect(rasa_server["url"], socketio_path="/socket.io", transports=["websocket"])
-        await client.emit("session_request", {"session_id": session_id})
+        await client.emit("session_request", {"session_id": asked_for})
         await asyncio.wait_for(confirmed.wait(), 30)
-        await client.emit("user_uttered", {"message": "hi there", "session_id": session_id,
+        # a client never chooses its session: the server confirms one it signed
+        assert session["token"] != asked_for and "." in session["token"]
+        await client.emit("user_uttered", {"message": "hi there", "session_id": session["token"],
                                            "customData": {"language": "en"}})
         await asyncio.wait_for(got_reply.wait(), 60)
         await client.disconnect()
@@ -93,8 +99,9 @@ def test_socketio_channel_with_session_persistence(rasa_server):
 def test_rasa_api_refuses_callers_without_the_token(rasa_server):
     """The attacks of an open API: read a tracker, add events, pause a conversation,
     replace or unload the model. Each is refused without the token or with a wrong one."""
-    sender = f"victim-{uuid.uuid4()}"
-    post(f"{rasa_server['url']}/webhooks/rest/webhook", {"sender": sender, "message": "hello!"})
+    victim = f"victim-{uuid.uuid4()}"
+    post(f"{rasa_server['url']}/webhooks/rest/webhook", {"sender": victim, "message": "hello!"})
+    sender = rest_conversation_id(rasa_server, victim)
     attacks = [
         ("GET", f"/conversations/{sender}/tracker", None),
         ("POST", f"/conversations/{sender}/tracker/events", {"event": "pause"}),
@@ -113,7 +120,7 @@ def test_rasa_api_refuses_callers_without_the_token(rasa_server):
     status, tracker = rasa_api(rasa_server, f"/conversations/{sender}/tracker")
     assert status == 200 and tracker["paused"] is False
     assert not any("refund" in (e.get("text") or "") for e in tracker["events"])
-    assert post(f"{rasa_server['url']}/webhooks/rest/webhook", {"sender": sender, "message": "hi"})
+    assert post(f"{rasa_server['url']}/webhooks/rest/webhook", {"sender": victim, "message": "hi"})
 
 
 def test_rasa_api_works_with_the_token(rasa_server):

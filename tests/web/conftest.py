@@ -19,9 +19,11 @@ def chromium_path():
     return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """A headless Chromium driven by Playwright (sync API)."""
+    """A headless Chromium driven by Playwright (sync API), one per test module: Playwright's
+    sync API keeps an event loop running while it is open, where ``asyncio.run`` of the
+    modules that follow would refuse to start."""
     executable = chromium_path()
     if not executable:
         pytest.skip("Chromium is not installed (apt-get install chromium): the widget's browser tests need it")
