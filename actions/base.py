@@ -6,12 +6,12 @@ the error goes to the log, the shopper gets an apology and a way to reach a pers
 
 import abc
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.dialogue.replies import apology, send
+from bot.dialogue.replies import apology, rich_channel, send
 from bot.services import shared_services
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,23 @@ def entity_values(tracker: Tracker, entity: Text) -> List[Text]:
 
 def latest_text(tracker: Tracker) -> Text:
     return tracker.latest_message.get("text") or ""
+
+
+def client_key(tracker: Tracker) -> Optional[Text]:
+    """The server-set pseudonym of the shopper's address, when the channel added one.
+
+    The channels put ``{"shopbot": {"client": ...}}`` into every user message's metadata
+    and discard whatever a client sent under that key; tests and ``rasa shell`` have none.
+    """
+    metadata = tracker.latest_message.get("metadata")
+    shopbot = metadata.get("shopbot") if isinstance(metadata, dict) else None
+    client = shopbot.get("client") if isinstance(shopbot, dict) else None
+    return client if isinstance(client, str) and client else None
+
+
+def rich(tracker: Tracker) -> bool:
+    """Whether the shopper's channel shows product cards (``rasa shell`` prints them raw)."""
+    return rich_channel(tracker.get_latest_input_channel())
 
 
 class ShopAction(Action, abc.ABC):

@@ -6,7 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import ShopAction, entity_values, latest_text
+from actions.base import ShopAction, entity_values, latest_text, rich
 from bot.dialogue.faq import faq_replies
 from bot.dialogue.orders import verified_order
 from bot.dialogue.products import compare_turn, compatibility_turn, product_info_turn
@@ -23,7 +23,7 @@ class ActionFaq(ShopAction):
         services = self.services()
         topics = entity_values(tracker, "faq_topic")
         replies = faq_replies(services.faq_answerer, services.faq, latest_text(tracker), topics[0] if topics else None)
-        send(dispatcher, replies)
+        send(dispatcher, replies, rich=rich(tracker))
         return []
 
 
@@ -41,7 +41,7 @@ class _ProductAction(ShopAction):
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         turn = self.turn_for(tracker)
-        send(dispatcher, turn.replies)
+        send(dispatcher, turn.replies, rich=rich(tracker))
         return [SlotSet("products_in_focus", turn.focus)] if turn.focus is not None else []
 
 

@@ -1,7 +1,8 @@
 """The order-status and return forms: thin wrappers over ``bot.dialogue.orders``.
 
 The forms ask for the order number and the email on the order; only when both match
-(``verified_order``) does anything about the order reach the shopper.
+(``verified_order``, a proof bound to the pair) does anything about the order reach the
+shopper. Misses are counted in the shop database per email, client and conversation.
 """
 
 import abc
@@ -14,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.base import ShopAction
+from actions.base import ShopAction, client_key
 from bot.dialogue import orders
 from bot.dialogue.replies import apology, send
 from bot.services import shared_services
@@ -49,7 +50,7 @@ class _OrderFormValidation(FormValidationAction):
         return step.slots
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Text]:
-        if orders.gave_up(tracker.slots.get("order_lookup_failures")):
+        if orders.gave_up(tracker.slots.get("order_lookup_locked")):
             return []  # ends the form; the submit action offers a person
         return domain_slots
 
@@ -60,8 +61,9 @@ class _OrderFormValidation(FormValidationAction):
                 self.services().db,
                 tracker.slots.get("order_id"),
                 tracker.slots.get("email"),
-                tracker.slots.get("order_lookup_failures"),
                 tracker.slots.get("verified_order"),
+                conversation=tracker.sender_id,
+                client=client_key(tracker),
             )
             send(dispatcher, step.replies)
             tracker.slots.update(step.slots)
@@ -71,7 +73,7 @@ class _OrderFormValidation(FormValidationAction):
         except Exception:  # noqa: BLE001 - apologize and end the form instead of a silent failure
             logger.exception("order verification failed for %s", tracker.sender_id)
             send(dispatcher, [apology()])
-            return _merge(events, {"requested_slot": None, "order_id": None, "email": None})
+            return _merge(events, {"requested_slot": None, "order_id": None, "email": None, "verified_order": None})
 
     def after_verification(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         return {}
@@ -89,9 +91,9 @@ class ActionOrderStatus(ShopAction):
         return "action_order_status"
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        if orders.gave_up(tracker.get_slot("order_lookup_failures")):
+        if orders.gave_up(tracker.get_slot("order_lookup_locked")):
             send(dispatcher, orders.give_up_replies())
-            return [SlotSet("order_lookup_failures", 0), SlotSet("order_id", None), SlotSet("email", None)]
+            return [SlotSet("order_lookup_locked", None), SlotSet("order_id", None), SlotSet("email", None)]
         view = orders.verified_order(
             self.services().db, tracker.get_slot("order_id"), tracker.get_slot("email"), tracker.get_slot("verified_order")
         )
@@ -114,7 +116,7 @@ class ValidateReturnForm(_OrderFormValidation):
         )
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Text]:
-        if orders.gave_up(tracker.slots.get("order_lookup_failures")):
+        if orders.gave_up(tracker.slots.get("order_lookup_locked")):
             return []
         view = self._view(tracker)
         if view is not None and not orders.returnable_items(view):
@@ -123,7 +125,13 @@ class ValidateReturnForm(_OrderFormValidation):
 
     def after_verification(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         view = self._view(tracker)
-        if view is None or tracker.slots.get("return_item"):
+        if view is None:
+            # No (longer a) verified order: an item chosen for another order must go too.
+            if tracker.slots.get("return_item") is not None:
+                tracker.slots["return_item"] = None
+                return {"return_item": None}
+            return {}
+        if tracker.slots.get("return_item"):
             return {}
         items = orders.returnable_items(view)
         if len(items) == 1 and len(orders.items_of(view)) == 1:
@@ -193,9 +201,9 @@ class ActionSubmitReturn(ShopAction):
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         reset = [SlotSet("return_item", None), SlotSet("return_reason", None)]
-        if orders.gave_up(tracker.get_slot("order_lookup_failures")):
+        if orders.gave_up(tracker.get_slot("order_lookup_locked")):
             send(dispatcher, orders.give_up_replies())
-            return reset + [SlotSet("order_lookup_failures", 0), SlotSet("order_id", None), SlotSet("email", None)]
+            return reset + [SlotSet("order_lookup_locked", None), SlotSet("order_id", None), SlotSet("email", None)]
         services = self.services()
         replies = orders.submit_return(
             services.db,

@@ -1,9 +1,17 @@
 """The order-status and return conversations: identify the order safely, then act on it.
 
 Nothing about an order is revealed until its number *and* the email on it match; an
-unknown number and a wrong email get the same answer, so the chat cannot be used to
-probe which order numbers exist. After ``MAX_TRIES`` failed matches the form ends and
-a person is offered.
+unknown number, a wrong email and a refused attempt all get the same answer, so the
+chat cannot be used to probe which order numbers exist or whether a guess was right.
+
+Misses are counted in the shop database (``bot.shop.attempts``) per email, per client
+address and per conversation, so neither restarting the form nor starting a new
+conversation resets them. Once a limit locks, the form stops and a person is offered;
+while locked, even the right pair gets that same answer.
+
+A match leaves a proof in the ``verified_order`` slot that is bound to the pair
+(``bot.shop.verification``); it is void as soon as the order number or the email
+changes, and it never needs the raw email again after the turn it was typed in.
 """
 
 import difflib
@@ -13,7 +21,6 @@ from typing import Any, Dict, List, Optional, Sequence, Text
 
 from bot.dialogue.replies import HANDOFF_BUTTON, Reply, button, money
 
-MAX_TRIES = 3
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[A-Za-z]{2,}$")
 
 BAD_ORDER_ID = (
@@ -29,6 +36,9 @@ GIVE_UP = (
     "I still couldn't match that order number and email, so I've stopped here to keep "
     "your orders safe. A person from our team can help you find it."
 )
+
+# Slots only actions write (custom mappings in domain.yml); no message can set them.
+PROTECTED_SLOTS = ("verified_order", "order_lookup_locked")
 
 
 @dataclass
@@ -74,38 +84,63 @@ def check_order_id(value: Any) -> FormStep:
 
 
 def check_email(value: Any) -> FormStep:
+    """A typed address, normalized. A masked one (``j***@example.com``) is what the tracker
+    store keeps of an earlier answer: it is left for ``verify`` to judge, never looked up."""
+    from bot.shop.verification import is_masked_email
+
+    if is_masked_email(value):
+        return FormStep({"email": value.strip().lower()})
     email = normalize_email(value)
     if email is None:
         return FormStep({"email": None}, [Reply(text=BAD_EMAIL)])
     return FormStep({"email": email})
 
 
-def failures_of(value: Any) -> int:
-    try:
-        return int(float(value or 0))
-    except (TypeError, ValueError):
-        return 0
+def verify(
+    db: Any,
+    order_id: Optional[Text],
+    email: Optional[Text],
+    verified: Optional[Text],
+    conversation: Optional[Text] = None,
+    client: Optional[Text] = None,
+    guard: Any = None,
+    now: Any = None,
+) -> FormStep:
+    """Match the order number with the email once both are known.
 
-
-def verify(db: Any, order_id: Optional[Text], email: Optional[Text], failures: Any, verified: Optional[Text]) -> FormStep:
-    """Match the order number with the email once both are known."""
-    if not order_id or not email:
-        return FormStep()
-    if verified == order_id:
-        return FormStep()
+    ``conversation`` (the sender id) and ``client`` (the server-set client pseudonym,
+    if any) are counted with the email; ``guard`` defaults to one on ``db``.
+    """
+    from bot.shop.attempts import LookupGuard, lookup_keys
     from bot.shop.orders import find_order_for_customer
+    from bot.shop.verification import is_masked_email, make_token
 
-    if find_order_for_customer(db, order_id, email) is not None:
-        return FormStep({"verified_order": order_id, "order_lookup_failures": 0})
-    tries = failures_of(failures) + 1
-    slots = {"order_id": None, "email": None, "verified_order": None, "order_lookup_failures": tries}
-    if tries >= MAX_TRIES:
+    if verified_order(db, order_id, email, verified) is not None:
+        return FormStep()  # still the pair that matched
+    slots: Dict[Text, Any] = {"verified_order": None} if verified else {}
+    if not order_id or not email:
+        return FormStep(slots)
+    if is_masked_email(email):
+        # Only the masked form of an earlier answer is left, and it proves nothing about
+        # this order number: ask for the address again (not a miss, nothing looked up).
+        slots["email"] = None
+        return FormStep(slots)
+    guard = guard if guard is not None else LookupGuard(db)
+    keys = lookup_keys(email=normalize_email(email) or email, client=client, conversation=conversation)
+    result = guard.attempt(keys, lambda: find_order_for_customer(db, order_id, email), now=now)
+    if result.matched:
+        view = result.value
+        return FormStep({"verified_order": make_token(view.id, view.email), "order_lookup_locked": None})
+    slots = {"order_id": None, "email": None, "verified_order": None}
+    if result.locked:
+        slots["order_lookup_locked"] = True
         return FormStep(slots)  # the form ends; its submit action offers a person
     return FormStep(slots, [Reply(text=NO_MATCH)])
 
 
-def gave_up(failures: Any) -> bool:
-    return failures_of(failures) >= MAX_TRIES
+def gave_up(locked: Any) -> bool:
+    """Did this form run stop at a lookup limit (the ``order_lookup_locked`` slot)?"""
+    return locked is True
 
 
 def give_up_replies() -> List[Reply]:
@@ -113,12 +148,18 @@ def give_up_replies() -> List[Reply]:
 
 
 def verified_order(db: Any, order_id: Optional[Text], email: Optional[Text], verified: Optional[Text]) -> Any:
-    """The order view, only when this conversation matched its number and email."""
-    if not order_id or not email or verified != order_id:
-        return None
-    from bot.shop.orders import find_order_for_customer
+    """The order view, only while the proof in ``verified`` still names this number and email."""
+    from bot.shop.verification import verified_view
 
-    return find_order_for_customer(db, order_id, email)
+    if not verified:
+        return None
+    return verified_view(db, verified, order_id, email)
+
+
+def verified_customer_email(db: Any, order_id: Optional[Text], email: Optional[Text], verified: Optional[Text]) -> Optional[Text]:
+    """The customer to name on a ticket: the verified order's own email, never a slot value."""
+    view = verified_order(db, order_id, email, verified)
+    return view.email if view is not None else None
 
 
 def order_status_replies(view: Any, now: Any = None) -> List[Reply]:
@@ -210,7 +251,7 @@ def submit_return(
     now: Any = None,
 ) -> List[Reply]:
     """Create the return request, or explain why this order can't be returned."""
-    from bot.shop.returns import create_return, return_eligibility
+    from bot.shop.returns import ReturnError, create_return, return_eligibility
 
     view = verified_order(db, order_id, email, verified)
     if view is None:
@@ -221,7 +262,11 @@ def submit_return(
     eligibility = return_eligibility(view, product_id, now=now)
     if not eligibility.ok:
         return [Reply(text=eligibility.message, buttons=[HANDOFF_BUTTON])]
-    created = create_return(db, order_id, email, product_id, reason or "not given", now=now)
+    try:
+        # The order's own email: the slot may only hold its masked form by now.
+        created = create_return(db, view.id, view.email, product_id, reason or "not given", now=now)
+    except ReturnError as error:  # e.g. the same item returned from another window meanwhile
+        return [Reply(text=str(error), buttons=[HANDOFF_BUTTON])]
     return [return_summary(created, currency)]
 
 

@@ -20,8 +20,12 @@ class Reply:
     custom: Optional[Dict[Text, Any]] = None
     response: Optional[Text] = None  # a response from the domain instead of text
 
-    def dispatch_kwargs(self) -> Dict[Text, Any]:
-        """Keyword arguments for ``CollectingDispatcher.utter_message``."""
+    def dispatch_kwargs(self, rich: bool = True) -> Dict[Text, Any]:
+        """Keyword arguments for ``CollectingDispatcher.utter_message``.
+
+        ``rich=False`` leaves the custom payload out, for channels that would print it
+        raw (``rasa shell``); the text already says the same.
+        """
         kwargs: Dict[Text, Any] = {}
         if self.response:
             kwargs["response"] = self.response
@@ -29,7 +33,7 @@ class Reply:
             kwargs["text"] = self.text
         if self.buttons:
             kwargs["buttons"] = list(self.buttons)
-        if self.custom:
+        if self.custom and (rich or not (self.text or self.response)):
             kwargs["json_message"] = self.custom
         return kwargs
 
@@ -96,10 +100,19 @@ SOMETHING_WENT_WRONG = (
 )
 
 
-def send(dispatcher: Any, replies: Iterable[Reply]) -> None:
+# Input channels that show text only and print a custom payload as raw JSON.
+TEXT_ONLY_CHANNELS = frozenset({"cmdline"})
+
+
+def rich_channel(input_channel: Optional[Text]) -> bool:
+    """Does this channel render custom payloads (product cards)? ``rasa shell`` does not."""
+    return input_channel not in TEXT_ONLY_CHANNELS
+
+
+def send(dispatcher: Any, replies: Iterable[Reply], rich: bool = True) -> None:
     """Utter each reply through a rasa-sdk ``CollectingDispatcher`` (or anything like it)."""
     for reply in replies:
-        dispatcher.utter_message(**reply.dispatch_kwargs())
+        dispatcher.utter_message(**reply.dispatch_kwargs(rich))
 
 
 def apology() -> Reply:

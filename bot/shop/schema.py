@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -127,3 +128,21 @@ class Ticket(Base):
     updated_at = Column(DateTime)
     transcript = Column(JSON, nullable=False)  # redacted before it is stored
     assigned_to = Column(String(120))
+
+
+class LookupMiss(Base):
+    """One failed (or still running) order lookup, counted against each key it carries.
+
+    An attempt writes one row per key (kind ``email``, ``client`` or ``conversation``; the
+    key is a keyed hash, never the raw value), so limits hold across forms, conversations
+    and processes. Rows of a matched lookup are deleted again; see ``bot.shop.attempts``.
+    """
+
+    __tablename__ = "order_lookup_misses"
+    __table_args__ = (Index("ix_order_lookup_misses_key", "kind", "key", "created_at"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    attempt = Column(String(32), nullable=False, index=True)
+    kind = Column(String(16), nullable=False)
+    key = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, index=True)

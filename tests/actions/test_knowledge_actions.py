@@ -39,6 +39,19 @@ def test_product_info_shows_exact_price_and_a_card(services):
     assert slots_of(events) == {"products_in_focus": [phone.id]}
 
 
+def test_rasa_shell_gets_the_text_without_the_card_json(services):
+    """`rasa shell` prints a custom payload as raw JSON (over 100 lines per answer); the
+    text already says the same, so the cmdline channel gets the text only."""
+    phone = services.catalog.products_in("phones")[0]
+    text = f"tell me about the {phone.display_name}"
+    messages, _ = run_action(ActionProductInfo(), make_tracker(text, "product_info", input_channel="cmdline"))
+    assert money(phone.price) in messages[0]["text"]
+    assert not any(m.get("custom") for m in messages)
+    for channel in ("socketio", "rest", None):
+        messages, _ = run_action(ActionProductInfo(), make_tracker(text, "product_info", input_channel=channel))
+        assert cards_in(messages), channel
+
+
 def test_unknown_product_is_said_plainly(services):
     messages, _ = run_action(ActionProductInfo(), make_tracker("tell me about the Zorblax Q9000 Turbo", "product_info"))
     assert "couldn't" in messages[0]["text"]

@@ -84,3 +84,37 @@ def test_core_flows_on_postgresql(pg_db, catalog, now):
                            customer_email="jane.doe@example.com", now=now)
     assert [t.id for t in open_tickets(db)] == [ticket.id]
     assert open_tickets(db)[0].transcript == [{"sender": "user", "text": f"card {CARD}"}]
+
+
+def test_lookup_limits_and_verification_on_postgresql(pg_db, now):
+    """The attempt table and the bound proof with PostgreSQL's types and transactions."""
+    import threading
+
+    from bot.shop.attempts import Limits, LookupGuard, lookup_keys
+    from bot.shop.verification import make_token, verified_view
+
+    guard = LookupGuard(pg_db, Limits({"email": 5, "client": 10, "conversation": 3}, timedelta(hours=1),
+                                      timedelta(minutes=15)))
+    jane = DEMO_ORDERS["shipped"]
+    keys = lookup_keys(email=jane.email)
+    ran = []
+
+    def guess():
+        guard.attempt(keys, lambda: ran.append(1) or None, now=now)
+
+    threads = [threading.Thread(target=guess) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 1 <= len(ran) <= 5  # never more lookups than the limit, even all at once
+    for _ in range(5 - len(ran)):  # attempts that refused each other left room: use it up
+        guess()
+    assert len(ran) == 5
+    refused = guard.attempt(keys, lambda: find_order_for_customer(pg_db, jane.id, jane.email), now=now)
+    assert refused.refused and refused.value is None
+    assert guard.attempt(keys, lambda: "ok", now=now + timedelta(minutes=16)).value == "ok"
+
+    token = make_token(jane.id, jane.email)
+    assert verified_view(pg_db, token, jane.id, jane.email).id == jane.id
+    assert verified_view(pg_db, token, jane.id, "sam.lee@example.com") is None
