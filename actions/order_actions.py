@@ -7,7 +7,7 @@ shopper. Misses are counted in the shop database per email, client and conversat
 
 import abc
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet

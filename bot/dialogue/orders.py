@@ -17,7 +17,7 @@ changes, and it never needs the raw email again after the turn it was typed in.
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any, Dict, List, Optional, Text
 
 from bot.dialogue.replies import HANDOFF_BUTTON, Reply, button, money
 

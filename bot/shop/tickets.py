@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.shop.codes import unique_code
 from bot.shop.orders import normalize_email
-from bot.shop.redaction import redact_text, redact_transcript
+from bot.privacy.redaction import redact_text, redact_transcript
 from bot.shop.schema import Ticket
 from bot.shop.timeutil import to_db, utc, utcnow
 

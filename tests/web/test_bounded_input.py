@@ -1,7 +1,6 @@
 """Bounded input: however long a message, it is cut before NLU, the shopper is told, and
 nobody else waits for it (a regex that was quadratic once stalled every shopper)."""
 
-import asyncio
 import statistics
 import threading
 import time

@@ -2,11 +2,8 @@
 answers what it makes of each request, from a trusted peer (127.0.0.1) and an untrusted
 one (127.0.0.2), with the headers an attacker would send."""
 
-import asyncio
 import http.client
 import json
-import socket
-import threading
 import uuid
 
 import pytest
@@ -14,16 +11,8 @@ import pytest
 from sanic import Sanic, response
 
 from bot.web import proxy
+from tests.web.http_server import serve
 
-# Several Sanic apps start in one test process: Sanic 21.12 rewrites its request-handling
-# methods for each app that starts ("TouchUp"), and only in test mode from the originals.
-Sanic.test_mode = True
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -35,25 +24,9 @@ def port():
         return response.json({"client": proxy.client_address(request), "secure": proxy.is_secure(request),
                               "secure_cookies": proxy.secure_cookies(request)})
 
-    number = free_port()
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-
-    def run():
-        asyncio.set_event_loop(loop)
-        server = loop.run_until_complete(app.create_server("0.0.0.0", number, return_asyncio_server=True,
-                                                           access_log=False))
-        loop.run_until_complete(server.startup())
-        loop.run_until_complete(server.start_serving())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(30)
+    number, stop = serve(app)
     yield number
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    stop()
 
 
 def ask(port, headers=None, source="127.0.0.1"):

@@ -3,15 +3,11 @@ a real Rasa ``SQLTrackerStore`` and lock store as the agent's, a real shop datab
 ticket. Auth (redirect/401/403, CSRF, roles), escaping, review actions, takeover, analytics."""
 
 import asyncio
-import http.client
 import re
-import socket
-import threading
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import urlencode
 
 import pytest
 
@@ -31,10 +27,8 @@ from bot.web.staff import add_staff_routes  # noqa: E402
 from bot.web.staff.models import StaffDatabase  # noqa: E402
 from bot.web.staff.routes import StaffConsole  # noqa: E402
 from bot.web.staff.users import create_user  # noqa: E402
+from tests.web.http_server import Browser, serve  # noqa: E402
 
-# Several Sanic apps start in one test process: Sanic 21.12 rewrites its request-handling
-# methods for each app that starts ("TouchUp"), and only in test mode from the originals.
-Sanic.test_mode = True
 
 ROOT = Path(__file__).resolve().parents[2]
 XSS = '<img src=x onerror="alert(1)">'
@@ -51,12 +45,6 @@ class FakeChannel:
     async def push_agent_message(self, sender_id, text, agent_name):
         self.pushed.append((sender_id, text, agent_name))
         return 1
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -84,71 +72,9 @@ def server(tmp_path_factory):
     app.ctx.agent = SimpleNamespace(tracker_store=store, lock_store=InMemoryLockStore())
     add_staff_routes(app, channel, StaffConsole(channel=channel, staff_db=staff, shop_db=shop,
                                                 reader=ConversationReader(engine=store.engine)))
-    port = free_port()
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-
-    def run():
-        asyncio.set_event_loop(loop)
-        srv = loop.run_until_complete(app.create_server("127.0.0.1", port, return_asyncio_server=True,
-                                                        access_log=False))
-        loop.run_until_complete(srv.startup())
-        loop.run_until_complete(srv.start_serving())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(30), "the test server did not start"
+    port, stop = serve(app, host="127.0.0.1")
     yield SimpleNamespace(port=port, store=store, shop=shop, ticket=ticket, channel=channel)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-
-
-class Browser:
-    """Just enough of a browser: cookies, no automatic redirects."""
-
-    def __init__(self, port):
-        self.port, self.cookies = port, {}
-
-    def request(self, method, path, form=None, headers=None):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = dict(headers or {})
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection.request(method, path, body=body, headers=headers)
-        resp = connection.getresponse()
-        data = resp.read()
-        for header, value in resp.getheaders():
-            if header.lower() == "set-cookie":
-                name, _, rest = value.partition("=")
-                val = rest.split(";", 1)[0].strip('"')
-                if val and "max-age=0" not in value.lower():
-                    self.cookies[name] = val
-                else:
-                    self.cookies.pop(name, None)
-        resp.body, resp.text = data, data.decode("utf-8", "replace")
-        resp.set_cookies = [v for h, v in resp.getheaders() if h.lower() == "set-cookie"]
-        return resp
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, form=None, **kw):
-        return self.request("POST", path, form=form or {}, **kw)
-
-    def csrf(self, path="/staff/"):
-        return re.search(r'name="csrf_token" value="([^"]+)"', self.get(path).text).group(1)
-
-    def login(self, email, password):
-        page = self.get("/staff/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        return self.post("/staff/login", {"email": email, "password": password, "csrf_token": token,
-                                          "next": "/staff/tickets"})
+    stop()
 
 
 def test_anonymous_is_refused(server):
@@ -177,7 +103,7 @@ def test_login_page_sets_no_session_and_wrong_password_fails(server):
 
 def test_login_cookie_flags_logout_and_csrf(server):
     browser = Browser(server.port)
-    resp = browser.login(*ADMIN)
+    resp = browser.login(*ADMIN, next_url="/staff/tickets")
     assert resp.status == 303 and resp.getheader("Location") == "/staff/tickets"
     session_cookie = next(c for c in resp.set_cookies if c.startswith("shopbot_staff="))
     lowered = session_cookie.lower()

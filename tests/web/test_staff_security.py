@@ -7,16 +7,13 @@ The server trusts 127.0.0.1 as a proxy, so each test signs in "from" its own cli
 address through ``X-Forwarded-For``; one peer, 127.0.0.2, is not trusted.
 """
 
-import asyncio
 import http.client
 import re
-import socket
 import threading
 import time
 import uuid
 from datetime import timedelta
 from types import SimpleNamespace
-from urllib.parse import urlencode
 
 import pytest
 
@@ -31,50 +28,14 @@ from bot.web.staff.console import StaffConsole  # noqa: E402
 from bot.web.staff.models import StaffDatabase  # noqa: E402
 from bot.web.staff.throttle import ThrottlePolicy  # noqa: E402
 from bot.web.store import ShopTables  # noqa: E402
+from tests.web.http_server import Browser, serve  # noqa: E402
 
-# Several Sanic apps start in one test process: Sanic 21.12 rewrites its request-handling
-# methods for each app that starts ("TouchUp"), and only in test mode from the originals.
-Sanic.test_mode = True
 
 ADMIN = ("boss@shop.example", "correct horse battery")
 AGENT = ("ann@shop.example", "another long secret")
 POLICY = ThrottlePolicy(account_failures=3, address_failures=5, window=timedelta(minutes=15),
                         lockout=timedelta(minutes=15))
 EVIL = "https://evil.example"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(app):
-    """Run ``app`` on a free port in a thread; returns (port, stop)."""
-    port = free_port()
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-
-    def run():
-        asyncio.set_event_loop(loop)
-        server = loop.run_until_complete(app.create_server("0.0.0.0", port, return_asyncio_server=True,
-                                                           access_log=False))
-        loop.run_until_complete(server.startup())
-        loop.run_until_complete(server.before_start())  # where sanic-cors installs its middleware
-        loop.run_until_complete(server.start_serving())
-        loop.run_until_complete(server.after_start())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(30), "the test server did not start"
-
-    def stop():
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-
-    return port, stop
 
 
 @pytest.fixture(scope="module")
@@ -102,65 +63,10 @@ def server(tmp_path_factory):
                                reader=ConversationReader(path=work / "conversations.db"))
         add_staff_routes(web, None, console)
         app.blueprint(web)
-        port, stop = serve(app)
+        port, stop = serve(app, before_start=True)
         yield SimpleNamespace(port=port, staff=staff, url=url)
         stop()
         Sanic._app_registry.pop("rasa_server", None)
-
-
-class Browser:
-    """Cookies, no redirects, and the client address a trusted proxy would report."""
-
-    def __init__(self, port, client=None, source="127.0.0.1"):
-        self.port, self.client, self.source, self.cookies = port, client, source, {}
-
-    def request(self, method, path, form=None, headers=None, send_only=False):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60,
-                                                source_address=(self.source, 0))
-        headers = dict(headers or {})
-        if self.client:
-            headers.setdefault("X-Forwarded-For", self.client)
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection.request(method, path, body=body, headers=headers)
-        if send_only:
-            return connection
-        return self.receive(connection)
-
-    def receive(self, connection):
-        resp = connection.getresponse()
-        data = resp.read()
-        for header, value in resp.getheaders():
-            if header.lower() == "set-cookie":
-                name, _, rest = value.partition("=")
-                val = rest.split(";", 1)[0].strip('"')
-                if val and "max-age=0" not in value.lower():
-                    self.cookies[name] = val
-                else:
-                    self.cookies.pop(name, None)
-        resp.body, resp.text = data, data.decode("utf-8", "replace")
-        resp.set_cookies = [v for h, v in resp.getheaders() if h.lower() == "set-cookie"]
-        return resp
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, form=None, **kw):
-        return self.request("POST", path, form=form or {}, **kw)
-
-    def form_token(self):
-        return re.search(r'name="csrf_token" value="([^"]+)"', self.get("/staff/login").text).group(1)
-
-    def login(self, email, password, token=None, **kw):
-        token = token or self.form_token()
-        return self.post("/staff/login", {"email": email, "password": password, "csrf_token": token}, **kw)
-
-    def csrf(self):
-        return re.search(r'name="csrf_token" value="([^"]+)"', self.get("/staff/").text).group(1)
 
 
 def error_of(resp):
