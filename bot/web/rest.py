@@ -13,8 +13,9 @@ optional ``"metadata"`` object) and the same answer (a JSON list of bot messages
 """
 
 import logging
+import re
 from asyncio import CancelledError
-from typing import Any, Awaitable, Callable, Text
+from typing import Any, Awaitable, Callable, Dict, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -29,6 +30,7 @@ from bot.web.sessions import rest_conversation
 
 logger = logging.getLogger(__name__)
 MAX_SENDER_CHARS = 256
+CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 def _error(status: int, message: Text) -> HTTPResponse:
@@ -41,6 +43,12 @@ class ShopRestInput(RestInput):
     @classmethod
     def name(cls) -> Text:
         return "rest"
+
+    def _input_channel(self, body: Dict[Text, Any]) -> Text:
+        """Rasa's REST channel lets a caller name the channel its message came through (a
+        client that renders like ``rasa shell`` says ``cmdline``); a plain name only."""
+        named = body.get("input_channel")
+        return named if isinstance(named, str) and CHANNEL_NAME.match(named) else self.name()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("custom_webhook_ShopRestInput", __name__)
@@ -69,7 +77,7 @@ class ShopRestInput(RestInput):
             if inbound.notice:
                 await collector.send_text_message(conversation, inbound.notice)
             before = len(collector.messages)
-            message = UserMessage(inbound.text, collector, conversation, input_channel=self.name(),
+            message = UserMessage(inbound.text, collector, conversation, input_channel=self._input_channel(body),
                                   metadata=inbound.metadata)
             try:
                 await on_new_message(message)
