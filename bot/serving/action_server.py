@@ -30,8 +30,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 HOST_ENV = "SHOPBOT_ACTIONS_HOST"
-# Paths that run or reveal actions; /health and /ready stay open (they say nothing).
-PROTECTED_PATHS = ("/webhook", "/actions")
+# Only these stay open (they say nothing); every other path, /webhook and /actions first,
+# needs the secret: an allow-list, so no spelling of a path slips past the check.
+OPEN_PATHS = ("/health", "/ready")
 
 
 def authorized(header: Optional[Text], secret: Text) -> bool:
@@ -64,7 +65,7 @@ def create_app(actions: Text, secret: Text, warmup: Optional[Warmup] = None, aut
 
     @app.middleware("request")
     async def check_secret(request: Any) -> Any:
-        if request.path.rstrip("/") in PROTECTED_PATHS and not authorized(
+        if request.path.rstrip("/") not in OPEN_PATHS and not authorized(
             request.headers.get("Authorization"), secret
         ):
             logger.warning("refused an action server call to %s without the shared secret", request.path)

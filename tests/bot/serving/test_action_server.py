@@ -6,7 +6,7 @@ tests/test_faults.py, against the real processes.)
 
 import pytest
 
-from bot.serving.action_server import PROTECTED_PATHS, authorized, create_app
+from bot.serving.action_server import OPEN_PATHS, authorized, create_app
 from bot.serving.warmup import FAILED, READY, WARMING, Warmup
 
 
@@ -36,7 +36,7 @@ def test_the_app_guards_the_webhook_and_answers_ready():
     app = create_app("actions", "s3cret-value", warmup=Warmup(steps=[]))
     paths = {route.path.strip("/") for route in app.router.routes}
     assert {"webhook", "actions", "health", "ready"} <= paths
-    assert PROTECTED_PATHS == ("/webhook", "/actions")
+    assert OPEN_PATHS == ("/health", "/ready")  # everything else needs the secret
 
 
 def test_not_ready_while_warming_then_ready():
