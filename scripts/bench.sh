@@ -4,7 +4,8 @@
 #   faq    FAQ retrieval: MiniLM + FAISS vs BM25 and TF-IDF     (.venv-actions, ~1 min)
 #   faiss  FAISS flat / approximate vs NumPy at 10k-1M vectors  (.venv-actions, ~8 min)
 #   graph  knowledge-graph queries, demo and 100k catalogs      (.venv-actions, ~2 min)
-# Usage: bash scripts/bench.sh [nlu|faq|faiss|graph ...]   (default: all of them)
+#   load   N shoppers over REST + socket.io vs a rasa init bot  (.venv, starts its servers; ~1 h)
+# Usage: bash scripts/bench.sh [nlu|faq|faiss|graph|load ...]   (default: all but load)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
@@ -19,6 +20,7 @@ for name in "${which[@]}"; do
         faq) .venv-actions/bin/python benchmarks/faq_eval.py ;;
         faiss) .venv-actions/bin/python benchmarks/faiss_bench.py ;;
         graph) .venv-actions/bin/python benchmarks/graph_bench.py ;;
-        *) echo "unknown benchmark: $name (nlu, faq, faiss, graph)" >&2; exit 2 ;;
+        load) .venv/bin/python benchmarks/load.py ;;
+        *) echo "unknown benchmark: $name (nlu, faq, faiss, graph, load)" >&2; exit 2 ;;
     esac
 done
