@@ -42,10 +42,19 @@ def configure_torch_threads(num_threads: Optional[int]) -> None:
 
     Rasa's TensorFlow policies read ``TF_INTRA_OP_PARALLELISM_THREADS``; torch gets
     the same budget here. Inter-op parallelism is 1: our graphs are sequential.
+
+    ``SHOPBOT_TORCH_THREADS`` overrides both: the serving launcher (``bot.serving.rasa_run``)
+    sets 1, because a server parses one short message at a time on its event loop and a
+    second thread only waits for a busy core (the load benchmark measured one parse at
+    21 ms on one thread and 156 ms on two while the machine was busy).
     """
     import torch
 
-    threads = num_threads or usable_cpus()
+    try:
+        forced = int(os.environ.get("SHOPBOT_TORCH_THREADS") or 0)
+    except ValueError:
+        forced = 0
+    threads = forced or num_threads or usable_cpus()
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     try:

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 HOST_ENV = "SHOPBOT_ACTIONS_HOST"
+KEEP_ALIVE_SECONDS = 75
 # Only these stay open (they say nothing); every other path, /webhook and /actions first,
 # needs the secret: an allow-list, so no spelling of a path slips past the check.
 OPEN_PATHS = ("/health", "/ready")
@@ -60,6 +61,11 @@ def create_app(actions: Text, secret: Text, warmup: Optional[Warmup] = None, aut
     if not secret:
         raise ValueError("the action server needs a shared secret (SHOPBOT_ACTIONS_SECRET)")
     app = sdk_create_app(actions, cors_origins=None, auto_reload=auto_reload)
+    # Rasa opens a connection per action call; under load its event loop may send the
+    # request seconds after connecting, and Sanic's default 5 s idle timeout then drops it
+    # (failed turns in the load benchmark). SANIC_KEEP_ALIVE_TIMEOUT still overrides this.
+    if not os.environ.get("SANIC_KEEP_ALIVE_TIMEOUT"):
+        app.config.KEEP_ALIVE_TIMEOUT = KEEP_ALIVE_SECONDS
     warmup = warmup or Warmup()
     app.ctx.warmup = warmup
 

@@ -6,7 +6,8 @@ generated into ``var/secrets/rasa_api`` (``bot.identity.secrets``). Passing it a
 ``--auth-token`` in a shell command would show it to every local user in ``ps``;
 here it is added to ``sys.argv`` inside the process, which ``ps`` does not see.
 
-It also sets ``SHOPBOT_ACTIONS_SECRET`` (same source) when unset, for endpoints.yml.
+It also sets ``SHOPBOT_ACTIONS_SECRET`` (same source) when unset, for endpoints.yml, and
+removes per-message waste measured in the load benchmark (``bot.serving.rasa_tuning``).
 
 Rasa checks the token on every API route (``/conversations/...``, ``/model...``,
 ``/status``): ``?token=<token>`` in the query. The channels (``/webhooks/...``,
@@ -32,9 +33,17 @@ def main(argv: Optional[List[str]] = None) -> None:
     # endpoints.yml's action_endpoint headers read ${SHOPBOT_ACTIONS_SECRET}; Rasa
     # fails to start when it is unset, so give it the same secret the action server reads.
     os.environ.setdefault("SHOPBOT_ACTIONS_SECRET", get_secret("actions"))
+    # one torch thread for parsing while serving (bot.nlu.text_classifier.configure_torch_threads)
+    os.environ.setdefault("SHOPBOT_TORCH_THREADS", "1")
+    # clients (and load balancers) keep connections longer than Sanic's 5 s default; under
+    # load a busy event loop otherwise drops connections it has not read yet
+    os.environ.setdefault("SANIC_KEEP_ALIVE_TIMEOUT", "75")
     sys.argv = rasa_argv(list(sys.argv[1:] if argv is None else argv), get_secret("rasa_api"))
     from rasa.__main__ import main as rasa_main
 
+    from bot.serving import rasa_tuning
+
+    rasa_tuning.install()
     rasa_main()
 
 
