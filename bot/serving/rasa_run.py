@@ -43,7 +43,8 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     from bot.serving import rasa_tuning
 
-    rasa_tuning.install()
+    if os.environ.get("SHOPBOT_RASA_TUNING", "1") != "0":  # 0: stock Rasa, for side-by-side benchmarks
+        rasa_tuning.install()
     rasa_main()
 
 
