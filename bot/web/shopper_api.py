@@ -22,6 +22,7 @@ with a 4xx status, never a stack trace; a missing or forged token is 401.
 import logging
 import math
 import re
+from functools import wraps
 from typing import Any, Callable, Dict, List, Optional, Text
 
 from sanic import Blueprint, response
@@ -139,6 +140,28 @@ NEED_SESSION = "a valid X-Session-Token header is required"
 NEED_SHOPPER = "a valid X-Shopper-Token header is required"
 
 
+def owned(key_of: Callable[[Request], Optional[Text]], need: Text, with_body: bool = False) -> Callable:
+    """Decorator: the handler gets whose data it is (from the request's token, else 401)
+    and, ``with_body``, the JSON object sent (else 400)."""
+
+    def decorate(handler: Callable) -> Callable:
+        @wraps(handler)
+        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            owner = key_of(request)
+            if owner is None:
+                return error(401, need)
+            if not with_body:
+                return await handler(request, owner, *args, **kwargs)
+            body = _json_body(request)
+            if body is None:
+                return error(400, "expected a JSON object")
+            return await handler(request, owner, body, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 async def clear_conversation(agent: Any, sender_id: Text) -> bool:
     """Delete every stored event of the conversation (falls back to a ``Restarted`` where
     the configured tracker store cannot delete)."""
@@ -161,10 +184,8 @@ def add_shopper_routes(bp: Blueprint) -> None:
     """Mount the shopper API on the web app's blueprint."""
 
     @bp.route("/web/api/history", methods=["GET"])
-    async def get_history(request: Request) -> HTTPResponse:
-        sender_id = session_of(request)
-        if sender_id is None:
-            return error(401, NEED_SESSION)
+    @owned(session_of, NEED_SESSION)
+    async def get_history(request: Request, sender_id: Text) -> HTTPResponse:
         agent = _agent(request)
         if agent is None:
             return error(503, "the assistant is not ready")
@@ -183,10 +204,8 @@ def add_shopper_routes(bp: Blueprint) -> None:
         return response.json({"messages": messages, "paused": bool(tracker and tracker.is_paused())})
 
     @bp.route("/web/api/history", methods=["DELETE"])
-    async def clear_history(request: Request) -> HTTPResponse:
-        sender_id = session_of(request)
-        if sender_id is None:
-            return error(401, NEED_SESSION)
+    @owned(session_of, NEED_SESSION)
+    async def clear_history(request: Request, sender_id: Text) -> HTTPResponse:
         agent = _agent(request)
         if agent is None:
             return error(503, "the assistant is not ready")
@@ -198,13 +217,8 @@ def add_shopper_routes(bp: Blueprint) -> None:
         return response.json({"cleared": cleared})
 
     @bp.route("/web/api/feedback", methods=["POST"])
-    async def post_feedback(request: Request) -> HTTPResponse:
-        sender_id = session_of(request)
-        if sender_id is None:
-            return error(401, NEED_SESSION)
-        body = _json_body(request)
-        if body is None:
-            return error(400, "expected a JSON object")
+    @owned(session_of, NEED_SESSION, with_body=True)
+    async def post_feedback(request: Request, sender_id: Text, body: Dict[Text, Any]) -> HTTPResponse:
         turn, value = body.get("turn"), body.get("value")
         if value not in FEEDBACK_VALUES:
             return error(400, "value must be 'up' or 'down'")
@@ -214,13 +228,8 @@ def add_shopper_routes(bp: Blueprint) -> None:
                            "the feedback could not be stored")
 
     @bp.route("/web/api/click", methods=["POST"])
-    async def post_click(request: Request) -> HTTPResponse:
-        sender_id = session_of(request)
-        if sender_id is None:
-            return error(401, NEED_SESSION)
-        body = _json_body(request)
-        if body is None:
-            return error(400, "expected a JSON object")
+    @owned(session_of, NEED_SESSION, with_body=True)
+    async def post_click(request: Request, sender_id: Text, body: Dict[Text, Any]) -> HTTPResponse:
         product_id = body.get("product_id")
         if not isinstance(product_id, str) or not PRODUCT_ID.match(product_id):
             return error(400, "invalid product_id")
@@ -232,13 +241,8 @@ def add_shopper_routes(bp: Blueprint) -> None:
         return response.json({"shopper_token": issue_shopper()})
 
     @bp.route("/web/api/consent", methods=["POST"])
-    async def post_consent(request: Request) -> HTTPResponse:
-        shopper_id = shopper_key_of(request)
-        if shopper_id is None:
-            return error(401, NEED_SHOPPER)
-        body = _json_body(request)
-        if body is None:
-            return error(400, "expected a JSON object")
+    @owned(shopper_key_of, NEED_SHOPPER, with_body=True)
+    async def post_consent(request: Request, shopper_id: Text, body: Dict[Text, Any]) -> HTTPResponse:
         personalization = body.get("personalization")
         if not isinstance(personalization, bool):
             return error(400, "personalization must be true or false")
@@ -246,10 +250,8 @@ def add_shopper_routes(bp: Blueprint) -> None:
                            "the consent could not be stored")
 
     @bp.route("/web/api/consent", methods=["GET"])
-    async def get_consent(request: Request) -> HTTPResponse:
-        shopper_id = shopper_key_of(request)
-        if shopper_id is None:
-            return error(401, NEED_SHOPPER)
+    @owned(shopper_key_of, NEED_SHOPPER)
+    async def get_consent(request: Request, shopper_id: Text) -> HTTPResponse:
         return stored_json(lambda: _public(get_store().get_consent(shopper_id)), "the consent could not be read")
 
 
