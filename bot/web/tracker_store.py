@@ -26,6 +26,7 @@ rest. ``delete_conversation`` finds the store behind Rasa's wrappers.
 
 import json
 import logging
+import os
 from typing import Any, Dict, List, Text
 
 from rasa.core.brokers.broker import EventBroker
@@ -41,6 +42,41 @@ logger = logging.getLogger(__name__)
 
 class RedactingTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` that stores and streams redacted copies of the events."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite" and os.environ.get("SHOPBOT_SQLITE_TUNING", "1") != "0":
+            self._tune_sqlite()  # SHOPBOT_SQLITE_TUNING=0: Rasa's settings (benchmark baseline)
+
+    def _tune_sqlite(self) -> None:
+        """Keep SQLite connections open and commit without waiting for the disk each turn.
+
+        SQLAlchemy 1.4 opens a new SQLite connection for every session of a file database
+        (``NullPool``), and SQLite's default journal syncs the file twice per commit: most of
+        a turn's tracker-store time (BENCHMARKS.md, "Load and throughput"). Here connections
+        are pooled, and the database runs in WAL mode with ``synchronous=NORMAL``: a commit
+        is durable against a crash of the process, and against power loss all but the last
+        commits before it are (SQLite's documented trade-off for WAL). Readers (the staff
+        console, exports) no longer block the writer.
+        """
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.orm import sessionmaker
+        from sqlalchemy.pool import QueuePool
+
+        url = self.engine.url
+        self.engine.dispose()
+        engine = create_engine(url, poolclass=QueuePool, pool_size=2, max_overflow=8,
+                               connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection: Any, _record: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        self.engine = engine
+        self.sessionmaker = sessionmaker(bind=engine)
 
     @staticmethod
     def serialise_event(event: Event) -> Dict[Text, Any]:
