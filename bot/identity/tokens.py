@@ -53,8 +53,8 @@ LEEWAY_SECONDS = 30
 MAX_TOKEN_CHARS = 2048
 MAX_CUSTOMER_ID = 2 ** 63 - 1  # what a BIGINT primary key holds
 
-_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
-_DECIMAL_ID = re.compile(r"^[1-9][0-9]{0,18}$")
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_DECIMAL_ID = re.compile(r"[1-9][0-9]{0,18}")
 _HEADER = {"alg": ALGORITHM, "typ": "JWT"}
 
 
@@ -79,7 +79,7 @@ def _json_segment(obj: Dict[str, Any]) -> str:
 
 
 def _b64decode(segment: str) -> bytes:
-    if not _SEGMENT.match(segment) or len(segment) % 4 == 1:
+    if not _SEGMENT.fullmatch(segment) or len(segment) % 4 == 1:
         raise _Invalid("not base64url")
     try:
         data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
@@ -178,7 +178,7 @@ def _verified(token: Any, now: Optional[float], secret: Optional[str]) -> Identi
     if issued is not None and moment < issued - LEEWAY_SECONDS:
         raise _Invalid("issued in the future")
     subject = claims.get("sub")
-    if not isinstance(subject, str) or not _DECIMAL_ID.match(subject) or int(subject) > MAX_CUSTOMER_ID:
+    if not isinstance(subject, str) or not _DECIMAL_ID.fullmatch(subject) or int(subject) > MAX_CUSTOMER_ID:
         raise _Invalid("sub")
     try:
         expires_at = datetime.fromtimestamp(expires, tz=timezone.utc)

@@ -164,6 +164,7 @@ def test_malformed_tokens_are_anonymous():
     {"sub": "4.2", "exp": NOW + 600},
     {"sub": "042", "exp": NOW + 600},
     {"sub": " 42", "exp": NOW + 600},
+    {"sub": "42\n", "exp": NOW + 600},
     {"sub": "4" * 25, "exp": NOW + 600},
     {"sub": 42, "exp": NOW + 600},                   # RFC 7519: sub is a string
     {"sub": None, "exp": NOW + 600},
