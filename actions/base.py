@@ -42,6 +42,19 @@ def client_key(tracker: Tracker) -> Optional[Text]:
     return client if isinstance(client, str) and client else None
 
 
+def customer_id(tracker: Tracker) -> Optional[int]:
+    """The signed-in shopper's id in the shop database, when their message carried a valid token.
+
+    The channels verify the shopper's identity token (``bot.identity.tokens``) and put only
+    the id into the server-set ``{"shopbot": {"customer_id": ...}}``; a client cannot set it,
+    and anonymous shoppers (no token, or an expired or forged one) have none.
+    """
+    metadata = tracker.latest_message.get("metadata")
+    shopbot = metadata.get("shopbot") if isinstance(metadata, dict) else None
+    value = shopbot.get("customer_id") if isinstance(shopbot, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
 def rich(tracker: Tracker) -> bool:
     """Whether the shopper's channel shows product cards (``rasa shell`` prints them raw)."""
     return rich_channel(tracker.get_latest_input_channel())

@@ -22,7 +22,9 @@ ACTION_SERVER=("$ROOT/.venv-actions/bin/python" -m bot.serving.action_server --a
 
 # The shared secrets every process must agree on: Rasa's API token and the action
 # server's secret. From the environment when set, else generated once into
-# var/secrets/ (mode 600) by bot.identity.secrets and read from there.
+# var/secrets/ (mode 600) by bot.identity.secrets and read from there. The identity
+# secret (signed shopper tokens) is made here too, before any process starts, but not
+# exported: every process reads it from var/secrets/identity.
 _shopbot_python="$ROOT/.venv/bin/python"
 [ -x "$_shopbot_python" ] || _shopbot_python=$(command -v python3 || echo python3)
 SHOPBOT_RASA_API_TOKEN_FILE=""  # where the token lives; empty when it came from the environment
@@ -34,4 +36,7 @@ if [ -z "${SHOPBOT_ACTIONS_SECRET:-}" ]; then
     SHOPBOT_ACTIONS_SECRET=$("$_shopbot_python" -m bot.identity.secrets actions)
 fi
 export SHOPBOT_RASA_API_TOKEN SHOPBOT_ACTIONS_SECRET
+if [ -z "${SHOPBOT_IDENTITY_SECRET:-}" ]; then
+    "$_shopbot_python" -m bot.identity.secrets identity >/dev/null
+fi
 unset _shopbot_python

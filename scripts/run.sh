@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
 cd "$ROOT"
+# The demo shop's "Sign in as" picker (bot/web/demo.py) mints identity tokens for the
+# demo customers; a shop serving real customers sets SHOPBOT_DEMO=0.
+export SHOPBOT_DEMO=${SHOPBOT_DEMO:-1}
 
 connect_host() {  # the address a local client uses for a server bound to $1
     case "$1" in 0.0.0.0|"") echo 127.0.0.1 ;; "::") echo "::1" ;; *) echo "$1" ;; esac

@@ -304,8 +304,9 @@ def rasa_server(trained_model, action_server, shop_env, server_secrets, tmp_path
     # The web app inside the Rasa server (widget APIs, staff console) uses the same
     # seeded shop database as the action server.
     # A shop's own site (another origin) may embed the widget: tests/web/test_rasa_webchat.py serves one there.
+    # SHOPBOT_DEMO=1 as run.sh sets it: the demo shop's sign-in picker (bot/web/demo.py).
     env = {**shop_env, **server_secrets, "SHOPBOT_TRACKER_DB": str(work / "conversations.db"),
-           "SHOPBOT_ALLOWED_ORIGINS": f"http://localhost:{free_port()}"}
+           "SHOPBOT_ALLOWED_ORIGINS": f"http://localhost:{free_port()}", "SHOPBOT_DEMO": "1"}
     token = server_secrets["SHOPBOT_RASA_API_TOKEN"]
     command = rasa_server_command(trained_model, endpoints, port)
     with running_server(command, rasa_ready(url, token), log, "Rasa server", env=env):

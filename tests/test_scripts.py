@@ -101,6 +101,13 @@ def test_env_exports_the_shared_secrets_from_files_only_the_owner_reads(tmp_path
         path = tmp_path / "secrets" / name
         assert path.read_text().strip() == value
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # the identity secret (signed shopper tokens) exists before any process starts, and is
+    # read from its file by each of them rather than passed around in the environment
+    identity = tmp_path / "secrets" / "identity"
+    assert len(identity.read_text().strip()) >= 32 and stat.S_IMODE(identity.stat().st_mode) == 0o600
+    exported = subprocess.run(["bash", "-c", 'source scripts/env.sh; echo "[${SHOPBOT_IDENTITY_SECRET:-}]"'],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert exported.stdout.strip() == "[]"
     # a second shell agrees; a value from the environment wins and is not written anywhere
     again = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert again.stdout.split()[:2] == [token, secret]

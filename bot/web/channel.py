@@ -17,7 +17,8 @@ options; botfront's rasa-webchat works with it unchanged) that
   timestamp; every other client gets exactly Rasa's shapes (``rasa_messages``);
 - answers a turn that would end in silence with an apology (``bot.web.delivery``);
 - mounts the web routes at the server's root: the demo shop ``/shop/``, the widget's
-  files ``/web/static/``, the shopper APIs ``/web/api/`` and, when present, the readiness
+  files ``/web/static/``, the shopper APIs ``/web/api/``, the demo shop's sign-in picker
+  (``bot.web.demo``, only with ``SHOPBOT_DEMO=1``) and, when present, the readiness
   endpoint and the staff console (``bot.web.staff``).
 """
 
@@ -34,7 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.web import limits, registry, sessions, shopper_api
+from bot.web import demo, limits, registry, sessions, shopper_api
 from bot.web.delivery import APOLOGY, apology_buttons, needs_apology
 from bot.web.inbound import prepare
 
@@ -291,6 +292,7 @@ class ShopSocketIOInput(SocketIOInput):
 
         web.static("/web/static", str(STATIC_DIR), name="widget_static")
         shopper_api.add_shopper_routes(web)
+        demo.add_demo_routes(web)  # 404 unless SHOPBOT_DEMO=1
         try:
             from bot.web.health import add_health_routes
         except ImportError:

@@ -10,6 +10,11 @@
   (``client``: a keyed hash of the client address, ``channel``, ``truncated``); whatever a
   client sent under that key is discarded. A widget's shopper token becomes the derived
   ``shopper_id`` or is dropped when unsigned.
+- **Signed identity:** a logged-in shopper's token (``metadata["identity"]``: REST
+  ``metadata``, socket.io ``customData``; see ``bot.identity.tokens``) is verified and
+  becomes ``metadata["shopbot"]["customer_id"]`` (an int). The token itself never goes
+  further: it is a bearer credential, and what Rasa sees is stored in the tracker. An
+  unsigned, expired or forged token makes an anonymous shopper, never an error.
 """
 
 import json
@@ -19,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional, Text
 
 from bot.identity.signing import keyed_hash
+from bot.identity.tokens import verify
 from bot.web.sessions import shopper_of
 
 DEFAULT_MAX_CHARS = 2000
@@ -26,6 +32,7 @@ DEFAULT_MAX_CHARS = 2000
 PAYLOAD_ENTITIES = frozenset({"faq_topic", "product_id", "return_reason"})
 PAYLOAD_VALUE_CHARS = 200
 SERVER_KEY = "shopbot"
+IDENTITY_KEY = "identity"
 MAX_METADATA_BYTES = 4096
 _NAME = re.compile(r"^/([A-Za-z0-9_.-]{1,64})")
 _PAYLOAD = re.compile(r"^/([A-Za-z0-9_.-]{1,64})(\{.*\})?(@[0-9.]{1,8})?\s*$", re.DOTALL)
@@ -101,10 +108,13 @@ def prepare(text: Any, metadata: Any, channel: Text, client_address: Optional[Te
     if meta and len(json.dumps(meta, default=str)) > MAX_METADATA_BYTES:
         meta = {}  # a client's metadata is small (language, a token); a huge one is dropped whole
     meta.pop(SERVER_KEY, None)
+    identity = verify(meta.pop(IDENTITY_KEY, None))  # popped whatever it is: never stored
     shopper = shopper_of(meta.pop("shopper_id", None))
     if shopper:
         meta["shopper_id"] = shopper
     stamp: Dict[Text, Any] = {"channel": channel}
+    if identity is not None:
+        stamp["customer_id"] = identity.customer_id
     key = client_key(client_address)
     if key:
         stamp["client"] = key

@@ -8,6 +8,13 @@
  *   <script src="/web/static/widget.js" data-socket-url="https://bot.example.com"
  *           data-socket-path="/socket.io" data-title="Shop assistant"></script>
  *
+ * Signed-in shoppers: the shop's site mints a signed identity token for its logged-in
+ * shopper server-side (see the README, "Signed shopper identity") and hands it to the widget
+ * with data-identity="<token>" on this script tag or ShopbotWidget.signIn(token);
+ * ShopbotWidget.signOut() drops it. The widget keeps it in sessionStorage (gone with the
+ * tab) and sends it as customData.identity with every session_request and message; the
+ * server verifies it, and a bad or expired token only means an anonymous shopper.
+ *
  * Safety: every piece of text (the shopper's, the bot's, a product's) is rendered with
  * textContent or as an attribute value, never parsed as HTML; links and images only
  * accept http(s) and same-origin addresses.
@@ -42,6 +49,48 @@
   var shopperToken = load("shopper_token");
   if (!validToken(shopperToken)) shopperToken = null;
   var consent = load("personalization") === "true";
+
+  // The signed-in shopper's identity token (a JWT the shop signed): for this tab only.
+  var IDENTITY_MAX_CHARS = 2048;
+  function sessionLoad(name) {
+    try { return window.sessionStorage.getItem(KEY + name); } catch (e) { return null; }
+  }
+  function sessionSave(name, value) {
+    try {
+      if (value === null) window.sessionStorage.removeItem(KEY + name);
+      else window.sessionStorage.setItem(KEY + name, value);
+    } catch (e) { /* private mode */ }
+  }
+  function identityClaims(token) {  // read, never trusted: only the server checks the signature
+    try {
+      var part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      var claims = JSON.parse(window.atob(part + "===".slice((part.length + 3) % 4)));
+      return claims && typeof claims === "object" ? claims : {};
+    } catch (e) { return {}; }
+  }
+  function identityExpiry(token) {
+    var exp = identityClaims(token).exp;
+    return typeof exp === "number" ? exp : null;
+  }
+  // whose token it is: a fresh token for the same shopper (minted on every page) is no new shopper
+  function identitySubject(token) { return token ? String(identityClaims(token).sub) : null; }
+  function validIdentity(token) {
+    if (typeof token !== "string" || token.length > IDENTITY_MAX_CHARS ||
+        !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) return false;
+    var exp = identityExpiry(token);
+    return exp === null || exp * 1000 > Date.now();  // the server decides; an expired one is not worth sending
+  }
+  var identityToken = sessionLoad("identity");
+  if (data.identity && validIdentity(data.identity)) {
+    // the page says who is signed in now; another shopper than before gets a conversation of their own
+    if (identityToken && identitySubject(identityToken) !== identitySubject(data.identity)) {
+      sessionToken = null;
+      save("session_token", "");
+    }
+    identityToken = data.identity;
+  }
+  if (!validIdentity(identityToken)) identityToken = null;
+  sessionSave("identity", identityToken);
 
   // -- DOM helpers ------------------------------------------------------------------
   var uid = 0;
@@ -345,6 +394,41 @@
     save("personalization", String(value));
   }
 
+  // -- signed-in shopper ------------------------------------------------------------------
+  function currentIdentity() {
+    if (identityToken && !validIdentity(identityToken)) setIdentity(null, true);  // expired meanwhile
+    return identityToken;
+  }
+  function customData() {
+    var custom = { shopper_id: shopperToken, personalization: consent };
+    var identity = currentIdentity();
+    if (identity) custom.identity = identity;
+    return custom;
+  }
+  function newConversation() {
+    sessionToken = null;
+    save("session_token", "");
+    log.textContent = "";
+    hideTyping();
+    greet();
+    if (socket && socket.connected) socket.emit("session_request", { session_id: null, client: CLIENT, customData: customData() });
+  }
+  /* Another shopper, or none: the conversation so far is not theirs, so a fresh one starts
+     (the old one stays stored under its own session). Signing in from anonymous keeps it,
+     and so does a token that merely expired (the shopper is anonymous from then on). */
+  function setIdentity(token, keepConversation) {
+    var previous = identityToken;
+    identityToken = token;
+    sessionSave("identity", token);
+    var changed = identitySubject(previous) !== identitySubject(token);
+    if (previous && changed && !keepConversation) newConversation();
+    if (changed) {
+      try {
+        window.dispatchEvent(new CustomEvent("shopbot:identity", { detail: { signedIn: Boolean(token) } }));
+      } catch (e) { /* very old browsers */ }
+    }
+  }
+
   // -- socket.io ----------------------------------------------------------------------
   var socket = null;
   function connect() {
@@ -355,7 +439,7 @@
     socket = window.io(SOCKET_URL, { path: SOCKET_PATH, transports: ["websocket", "polling"] });
     socket.on("connect", function () {
       connection.textContent = "";
-      socket.emit("session_request", { session_id: sessionToken, client: CLIENT });
+      socket.emit("session_request", { session_id: sessionToken, client: CLIENT, customData: customData() });
     });
     socket.on("session_confirm", function (confirmed) {
       var token = confirmed && confirmed.session_id ? confirmed.session_id : confirmed;
@@ -381,8 +465,7 @@
       renderMessage({ from: "bot", text: "I'm offline right now — your message will be sent when I reconnect." });
     }
     if (socket) {
-      socket.emit("user_uttered", { message: text, session_id: sessionToken,
-                                    customData: { shopper_id: shopperToken, personalization: consent } });
+      socket.emit("user_uttered", { message: text, session_id: sessionToken, customData: customData() });
     }
     showTyping();
   }
@@ -419,12 +502,7 @@
   handoffButton.addEventListener("click", function () { sendMessage(HANDOFF.payload, HANDOFF.title); input.focus(); });
   clearButton.addEventListener("click", function () {
     postJson("DELETE", API + "/history", null, sessionHeaders()).then(function () {
-      sessionToken = null;
-      save("session_token", "");
-      log.textContent = "";
-      hideTyping();
-      greet();
-      if (socket && socket.connected) socket.emit("session_request", { session_id: null, client: CLIENT });
+      newConversation();
       input.focus();
     });
   });
@@ -449,6 +527,14 @@
     send: function (text) { sendMessage(text); },
     sessionToken: function () { return sessionToken; },
     shopperToken: function () { return shopperToken; },
+    /* The signed-in shopper: a token the shop signed (returns whether it was taken). */
+    signIn: function (token) {
+      if (!validIdentity(token)) return false;
+      setIdentity(token);
+      return true;
+    },
+    signOut: function () { setIdentity(null); },
+    identity: function () { return currentIdentity(); },
   };
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
