@@ -121,9 +121,18 @@ class Recommender:
             i = self._position(pid)
             if i is not None:
                 mask[i] = False
+        if request.owned_now and not asked:
+            # "something for my new Pixel 8": what fits it, when anything does
+            fits = np.zeros(len(self.products), dtype=bool)
+            for p in self.kg.for_owned(request.owned_now):
+                i = self._position(p.id)
+                if i is not None:
+                    fits[i] = True
+            if (mask & fits).any():
+                mask &= fits
         total = np.where(mask, scored.total, -np.inf)
         order = [int(i) for i in np.argsort(-total, kind="stable") if np.isfinite(total[i])]
-        per_category = k if len(set(asked)) == 1 else PER_CATEGORY
+        per_category = k if len(set(asked)) == 1 or request.owned_now else PER_CATEGORY
         chosen = diversify(order, np.where(np.isfinite(total), total, 0.0), self.scorer.category, k,
                            per_category=per_category)
         items = [self._explain(i, scored, ctx, request, now) for i in chosen]
