@@ -263,3 +263,62 @@ class LearnedSource(Source):
             history = ctx.history()
             return history[0] if history else None
         return ItemSimilaritySource(self.item_ids, self.sim, "learned").anchor(pid, ctx)
+
+
+def _one_blas_thread():
+    """implicit's ALS wants a single BLAS thread (its own loop is parallel)."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(1, "blas")
+    except ImportError:  # pragma: no cover
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+class AlsSource(Source):
+    """Implicit ALS (``implicit`` package) over the event matrix: shoppers with a history
+    like yours. Scores known shoppers from their factors; a shopper the model has not seen
+    gets the factors recomputed from their history (``recalculate_user``)."""
+
+    name = "als"
+
+    def __init__(self, log: Any, factors: int = 48, iterations: int = 20, seed: int = 7):
+        import os
+
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        from implicit.als import AlternatingLeastSquares
+
+        super().__init__(log.item_ids)
+        self.log = log
+        matrix, order = log.user_item_matrix()
+        with _one_blas_thread():
+            self.model = AlternatingLeastSquares(factors=factors, regularization=0.05, alpha=4.0,
+                                                 iterations=iterations, random_state=seed, use_gpu=False)
+            if matrix.nnz:
+                self.model.fit(matrix, show_progress=False)
+        self.rows = {c: i for i, c in enumerate(order)}
+        self.fitted = bool(matrix.nnz)
+
+    def scores(self, ctx: RecContext) -> np.ndarray:
+        from scipy.sparse import csr_matrix
+
+        if not self.fitted or not ctx.use_history:
+            return self._zeros()
+        items = np.asarray(self.model.item_factors)
+        row = self.rows.get(ctx.profile.customer_id)
+        if row is not None and not ctx.mentioned:
+            return np.asarray(self.model.user_factors)[row] @ items.T
+        weights: Dict[int, float] = {}
+        for a in ctx.anchors():
+            i = self.index.get(a.product_id)
+            if i is not None:
+                weights[i] = weights.get(i, 0.0) + _weight(a, ctx.now)
+        if not weights:
+            return self._zeros()
+        cols = sorted(weights)
+        user = csr_matrix((np.array([weights[c] for c in cols], dtype=np.float32),
+                           (np.zeros(len(cols), dtype=np.int64), np.array(cols))), shape=(1, len(self.item_ids)))
+        factors = np.asarray(self.model.recalculate_user(0, user)).ravel()
+        return factors @ items.T

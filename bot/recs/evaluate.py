@@ -139,10 +139,13 @@ def _als_scores(log: InteractionLog, customers: Sequence[Any], seed: int = 7) ->
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from implicit.als import AlternatingLeastSquares
 
+    from bot.recs.candidates import _one_blas_thread
+
     matrix, order = log.user_item_matrix()
-    model = AlternatingLeastSquares(factors=48, regularization=0.05, alpha=4.0, iterations=20,
-                                    random_state=seed, use_gpu=False)
-    model.fit(matrix, show_progress=False)
+    with _one_blas_thread():
+        model = AlternatingLeastSquares(factors=48, regularization=0.05, alpha=4.0, iterations=20,
+                                        random_state=seed, use_gpu=False)
+        model.fit(matrix, show_progress=False)
     row = {c: i for i, c in enumerate(order)}
     users, items = np.asarray(model.user_factors), np.asarray(model.item_factors)
     return {c: users[row[c]] @ items.T for c in customers if c in row}

@@ -63,4 +63,6 @@ def reason_text(source: str, anchor: Optional[Anchor], catalog: Any, product: An
         return f"popular in {category_name.lower()} this month"
     if source == "learned":
         return "picked for you from what you bought and viewed"
+    if source == "co_purchase":
+        return "shoppers with a history like yours bought it"
     return f"well rated in {category_name.lower()}"

@@ -18,6 +18,7 @@ import numpy as np
 
 from bot.recs.candidates import (
     SOURCES,
+    AlsSource,
     Anchor,
     CoPurchaseSource,
     EmbeddingSource,
@@ -76,16 +77,30 @@ class Recommender:
     @classmethod
     def build(cls, kg: Any, events: Iterable[Any] = (), index: Any = None, learned: Any = None,
               linker: Any = None, weights: Optional[Dict[str, float]] = None,
-              now: Optional[datetime] = None) -> "Recommender":
-        """All sources available: graph always; co-purchase and popularity from ``events``;
-        embeddings from the retrieval ``index`` (``KnowledgeIndex``); the learned model if given."""
+              now: Optional[datetime] = None, als: bool = True, progress: bool = False) -> "Recommender":
+        """All sources available: graph always; co-purchase, ALS and popularity from
+        ``events``; embeddings from the retrieval ``index`` (``KnowledgeIndex``); the learned
+        model: a trained :class:`~bot.recs.learned.SequenceRecommender`, or ``"auto"`` to
+        train it on ``events`` (or load it from the cache, instant once trained)."""
+        from bot.recs.learned import train_or_load
+
+        events = list(events)
         log = InteractionLog(events, kg.catalog, now=now)
         categories_of = {p.id: p.category for p in kg.catalog.products}
         sources: List[Source] = [GraphSource(kg), CoPurchaseSource(log), PopularSource(log, categories_of)]
+        if als and events:
+            sources.append(AlsSource(log))
         encode = None
+        vectors = None
         if index is not None:
-            sources.append(EmbeddingSource.from_index(index))
+            embedding = EmbeddingSource.from_index(index)
+            sources.append(embedding)
+            order = {pid: i for i, pid in enumerate(embedding.item_ids)}
+            vectors = np.vstack([embedding.vectors[order[p.id]] for p in kg.catalog.products]) \
+                if all(p.id in order for p in kg.catalog.products) else None
             encode = lambda text: index.embedder.encode_query(text)[0]  # noqa: E731
+        if isinstance(learned, str) and learned == "auto":
+            learned = train_or_load(log, content=vectors, progress=progress) if events else None
         if learned is not None:
             sources.append(LearnedSource(learned, log.item_knn()))
         return cls(kg, sources, QueryParser(kg, linker), weights, encode)
@@ -150,6 +165,11 @@ class Recommender:
         contributions = sorted(((self.scorer.weights.get(name, 0.0) * float(values[i]), name)
                                 for name, values in scored.by_source.items()), reverse=True)
         source, anchor = "popular", None
+        graph = self.source("graph")
+        if graph is not None and scored.by_source.get("graph", np.zeros(1))[i] > 0:
+            found = graph.anchor(product.id, ctx)
+            if found is not None:  # "fits the watch you bought" is the clearest true reason
+                contributions = [(1.0, "graph")]
         for value, name in contributions:
             if value <= 0:
                 break
@@ -157,6 +177,10 @@ class Recommender:
             found = src.anchor(product.id, ctx) if src is not None else None
             if name == "popular":
                 source = name
+                break
+            if name == "als":  # collaborative, like co-purchase: name a co-bought product if any
+                co = self.source("co_purchase")
+                source, anchor = "co_purchase", co.anchor(product.id, ctx) if co is not None else None
                 break
             if found is not None:
                 source, anchor = name, found
