@@ -86,11 +86,15 @@ class ShopDatabase(SqlDatabase):
         reflected.drop_all(self.engine, tables=[reflected.tables[name] for name in doomed])
         Base.metadata.create_all(self.engine)
 
-    def seed_demo(self, catalog, now: Optional[datetime] = None, seed: int = 7, reset: bool = False) -> bool:
-        """Fill an empty database with the demo shop; see ``bot.shop.seed``. True if it wrote."""
+    def seed_demo(self, catalog, now: Optional[datetime] = None, seed: int = 7, reset: bool = False,
+                  behaviour: bool = False) -> bool:
+        """Fill an empty database with the demo shop; see ``bot.shop.seed``. True if it wrote.
+
+        ``behaviour=True`` adds the demo shopping behaviour of 500 customers (action server only).
+        """
         from bot.shop.seed import seed_demo
 
-        return seed_demo(self, catalog, now=now, seed=seed, reset=reset)
+        return seed_demo(self, catalog, now=now, seed=seed, reset=reset, behaviour=behaviour)
 
 def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
     """SQLite ignores foreign keys unless each connection asks for them."""
