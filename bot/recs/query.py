@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from bot.budget import APPROX_BAND, parse_budgets
 from bot.recs.vocabulary import (
+    ADJECTIVE_NOUNS,
     COMPARATIVE_OPS,
     COMPARISONS,
     DEGREE_WORDS,
@@ -257,7 +258,14 @@ class QueryParser:
 
     def _budget(self, text: str, toks, used: Set[int], query: ProductQuery,
                 entities: Optional[Sequence[Mapping[str, Any]]]) -> None:
-        budgets = parse_budgets(text)
+        budgets = []
+        for b in parse_budgets(text):
+            after = words(text[b.end:b.end + 16])
+            has_currency = any(c in b.text for c in "$\u20ac\u00a3") or re.search(
+                r"(?i)\b(?:dollars?|bucks|usd|eur|euros?|gbp)\b", text[b.start:b.end + 8])
+            if after and after[0][0] in UNITS and not has_currency:
+                continue  # "less than 50 mg": a quantity the budget parser does not know
+            budgets.append(b)
         for b in budgets[:1]:
             query.min_price, query.max_price, query.price_role = b.minimum, b.maximum, b.role
         for b in budgets:
@@ -305,7 +313,8 @@ class QueryParser:
             if word in DIMENSION_SUPERLATIVES:
                 dims, direction = DIMENSION_SUPERLATIVES[word]
                 terms = [t for t in self.vocab.numeric_terms(query.category) if t.dimension in dims]
-                term = self._best_labelled(terms, context, query.category, dims)
+                term = self._best_labelled(terms, context, query.category, dims,
+                                           ADJECTIVE_NOUNS.get(word, ()))
                 if term is not None:
                     query.superlative = Superlative(term.key, direction, term.label,
                                                     " ".join([word] + self._label_words(term, context)))
@@ -332,10 +341,13 @@ class QueryParser:
             query.superlative = Superlative("rating", "max", "rating", "best", True)
 
     def _best_labelled(self, terms: List[AttributeTerm], context: List[str], category: Optional[str],
-                       dims: Sequence[str]) -> Optional[AttributeTerm]:
+                       dims: Sequence[str], nouns: Sequence[str] = ()) -> Optional[AttributeTerm]:
         labelled = [t for t in terms if t.label_score(context[:2])]
         if labelled:
             return self.vocab.pick(labelled, context[:2], category)
+        implied = [t for t in terms if t.label_score(nouns)]
+        if implied:
+            return self.vocab.pick(implied, list(nouns), category)
         # no label said: the first dimension that this category measures at all
         for dim in dims:
             in_dim = [t for t in terms if t.dimension == dim]

@@ -59,6 +59,15 @@ DIMENSION_SUPERLATIVES: Dict[str, Tuple[Tuple[str, ...], str]] = {
     "strongest": (("power",), "max"), "fastest": (("power", "frequency"), "max"),
     "sharpest": (("resolution",), "max"),
 }
+# The noun each quantity adjective is about: a label with it wins ("lightest" -> "Weight",
+# not "Caffeine", though milligrams are mass too).
+ADJECTIVE_NOUNS: Dict[str, Tuple[str, ...]] = {
+    "lightest": ("weight",), "heaviest": ("weight",), "lighter": ("weight",), "heavier": ("weight",),
+    "longest": ("length", "life", "battery"), "shortest": ("length",),
+    "longest-lasting": ("life", "battery"), "biggest": ("size", "capacity"), "largest": ("size", "capacity"),
+    "roomiest": ("capacity",), "smallest": ("size",), "tiniest": ("size",), "thinnest": ("thickness",),
+    "thickest": ("thickness",), "widest": ("width",), "strongest": ("power",), "fastest": ("speed", "power"),
+}
 # Comparatives, for thresholds without a comparison word ("lighter than 2 kg").
 COMPARATIVE_OPS: Dict[str, str] = {
     "lighter": "<=", "heavier": ">=", "longer": ">=", "shorter": "<=", "bigger": ">=",
