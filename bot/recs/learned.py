@@ -10,10 +10,11 @@ retrieval index's MiniLM vectors, when given), so items with few events still la
 similar ones.
 
 Training reads only the events it is given (the evaluation gives it the events before
-each shopper's cut), is seeded, shows a progress bar, stops early on a time budget, and
+each shopper's cut), is seeded, shows a progress bar, and
 is saved to a git-ignored cache keyed by the data and the settings
-(``SHOPBOT_VAR_DIR``/recs/). Defaults train in well under two minutes on 2 CPU cores for
-the demo's ~500 shoppers.
+(``SHOPBOT_VAR_DIR``/recs/). A fixed number of epochs ends training (the time budget is only
+a safety net), so the figures do not depend on machine load. The defaults (16 epochs) train
+in about 1.5 minutes on 2 shared CPU cores for the demo's ~500 shoppers.
 """
 
 import hashlib
@@ -37,13 +38,13 @@ TARGET_KINDS = ("purchase",)
 class TrainConfig:
     dim: int = 64
     max_len: int = 30
-    epochs: int = 30
+    epochs: int = 16
     batch_size: int = 128
     lr: float = 3e-3
     weight_decay: float = 1e-5
     dropout: float = 0.2
     seed: int = 7
-    time_limit_s: float = 100.0
+    time_limit_s: float = 600.0  # a safety net only: a run that hits it is load-dependent
     threads: int = 2
 
 

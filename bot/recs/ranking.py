@@ -22,11 +22,11 @@ PER_CATEGORY = 2
 DIVERSITY_PENALTY = 0.35
 # Weights of the hybrid as chosen on the evaluation's validation split of the demo
 # behaviour (``python -m bot.recs.evaluate`` prints them; BENCHMARKS.md). "affinity" and
-# "price" are the profile-fit terms (0 there: the sources already carry that signal);
+# "price" are the profile-fit terms (affinity 0: the sources already carry that signal);
 # "stated" is the shopper's stated brand preferences, which the event log cannot measure.
 DEFAULT_WEIGHTS: Dict[str, float] = {"co_purchase": 0.0, "learned": 1.0, "embedding": 1.0,
                                      "graph": 0.1, "popular": 0.0, "als": 3.0, "affinity": 0.0,
-                                     "price": 0.0, "stated": 0.5}
+                                     "price": 3.0, "stated": 0.5}
 
 
 # ---------------------------------------------------------------- business rules
