@@ -32,3 +32,23 @@ def shop_db(empty_db, catalog, now):
     """The demo shop's 25 customers and their orders, no behaviour yet."""
     assert empty_db.seed_demo(catalog, now=now)
     return empty_db
+
+
+@pytest.fixture(scope="session")
+def sentiment_model(tmp_path_factory):
+    """The shop's sentiment model: the cached one when this machine has trained it
+    (``python -m bot.profiles train-sentiment``), else a small one trained here in seconds."""
+    from bot.profiles.sentiment import SentimentModel, TrainingConfig
+
+    cached = SentimentModel.cache_path()
+    if (cached / "classifier.json").is_file():
+        return SentimentModel.load_or_train(progress=False)
+    tiny = TrainingConfig(epochs=2, limit=120, learning_rate=2e-4)
+    return SentimentModel.load_or_train(config=tiny, directory=tmp_path_factory.mktemp("models"), progress=False)
+
+
+@pytest.fixture
+def service(shop_db, catalog, sentiment_model):
+    from bot.profiles.service import ProfileService
+
+    return ProfileService(shop_db, catalog, sentiment=lambda: sentiment_model)
