@@ -85,15 +85,17 @@ def _train_sentiment(args) -> int:
     return 0
 
 
-def _service(args):
+def _service(args, train: bool = False):
+    from bot.profiles.sentiment import shared_sentiment
     from bot.profiles.service import ProfileService
     from bot.shop.db import ShopDatabase
 
-    return ProfileService(ShopDatabase(args.url))
+    # a script may wait for the sentiment model to be trained; the action server never does
+    return ProfileService(ShopDatabase(args.url), sentiment=shared_sentiment if train else None)
 
 
 def _refresh(args) -> int:
-    applied = _service(args).refresh_all(progress=True)
+    applied = _service(args, train=True).refresh_all(progress=True)
     print(f"applied {applied} new events to the stored profiles")
     return 0
 

@@ -21,8 +21,10 @@ overall (the last ``MAX_PRICES`` each); ``PriceBand`` gives median and p25..p75.
 each review's clauses that name an aspect (``bot.profiles.aspects``) are scored by the
 shop's sentiment model (``bot.profiles.sentiment``); per aspect the sum and count are kept.
 
-Changing the half-life or the weights changes ``ProfileConfig.key()``, and stored
-profiles made with other settings are rebuilt in full on their next update.
+Changing the half-life or the weights (``ProfileConfig.key()``) or the sentiment model
+changes ``ProfileBuilder.version``, and stored profiles of another version are rebuilt in
+full on their next update (so reviews folded in before the model was trained get their
+aspects once it is there).
 """
 
 import hashlib
@@ -32,7 +34,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.profiles.aspects import AspectVocabulary, aspect_vocabulary, find_aspects
 from bot.profiles.events import BehaviourEvent
@@ -127,24 +129,26 @@ class QueryMatcher:
         return found
 
 
-Scorer = Callable[[Sequence[str]], List[float]]
-
-
 class ProfileBuilder:
     """Applies events to a state (a JSON-able dict). One per catalog and config."""
 
-    def __init__(self, catalog, config: Optional[ProfileConfig] = None,
-                 sentiment: Optional[Callable[[], Any]] = None) -> None:
+    def __init__(self, catalog, config: Optional[ProfileConfig] = None) -> None:
         self.catalog = catalog
         self.config = config or ProfileConfig()
-        self._sentiment = sentiment          # a callable returning the model, used only for reviews
         self.vocabulary: AspectVocabulary = aspect_vocabulary(catalog)
         self.matcher = QueryMatcher(catalog)
 
-    def apply(self, state: Dict[str, Any], reference: Optional[datetime],
-              events: Sequence[BehaviourEvent]) -> Optional[datetime]:
-        """Fold ``events`` (in storage order) into ``state``; returns the new reference time."""
-        review_scores = self._score_reviews([e for e in events if e.kind == "review"])
+    def version(self, model: Optional[Any]) -> str:
+        """Identifies what a state was made with: the settings and the sentiment model (if any).
+        A stored profile of another version is rebuilt in full on its next update."""
+        blob = f"{self.config.key()}:{getattr(model, 'name', 'model') if model is not None else 'none'}"
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+    def apply(self, state: Dict[str, Any], reference: Optional[datetime], events: Sequence[BehaviourEvent],
+              model: Optional[Any] = None) -> Optional[datetime]:
+        """Fold ``events`` (in storage order) into ``state``; returns the new reference time.
+        ``model`` (a ``SentimentModel``) scores review texts; without one they add no aspects."""
+        review_scores = self._score_reviews([e for e in events if e.kind == "review"], model)
         weights = self.config.weights
         for event in events:
             at = event.at
@@ -195,10 +199,11 @@ class ProfileBuilder:
         if len(values) > limit:
             del values[: len(values) - limit]
 
-    def _score_reviews(self, reviews: Sequence[BehaviourEvent]) -> Dict[int, Tuple[Optional[float], List]]:
-        """id(event) -> (text score, [(aspect, clause score)]) for reviews with a text, in one batch."""
+    def _score_reviews(self, reviews: Sequence[BehaviourEvent],
+                       model: Optional[Any]) -> Dict[int, Tuple[Optional[float], List]]:
+        """id(event) -> (text score, [(aspect, clause score)]) for the reviews with a text."""
         with_text = [e for e in reviews if e.text and e.text.strip()]
-        if not with_text or self._sentiment is None:
+        if not with_text or model is None:
             return {}
         texts: List[str] = []
         plan = []
@@ -207,7 +212,6 @@ class ProfileBuilder:
             plan.append((event, len(texts), [aspect for aspect, _ in found]))
             texts.append(event.text)
             texts.extend(clause for _, clause in found)
-        model = self._sentiment()
         # one text per forward pass: no padding, so a review scores the same whether it is
         # applied alone (incremental update) or among all of them (full rebuild)
         scores = [score for text in texts for score in model.scores([text])]

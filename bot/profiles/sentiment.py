@@ -8,24 +8,30 @@ on the same labelled file, once, into a git-ignored cache:
     var/models/sentiment-<hash of the data file and the training settings>/
 
 and loads it from there afterwards (``SHOPBOT_MODELS_DIR`` moves the cache). Editing the
-training data changes the hash, so the next use trains a fresh model; a progress bar
-shows the fine-tuning (about a minute on two CPU cores). ``python -m bot.profiles
-train-sentiment`` does it ahead of time.
+training data changes the hash, so a fresh model is trained; a progress bar shows the
+fine-tuning (several minutes on two busy CPU cores, seconds on a GPU).
+``python -m bot.profiles train-sentiment`` trains it; the action server only loads it
+(``cached_sentiment``) and never trains inside a request: until the model exists, reviews
+add no aspects, and once it does, stored profiles are rebuilt with it.
 
 A text's score is ``P(positive) - P(negative)``, from -1 (angry) to +1 (delighted).
 """
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
 import threading
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence
 
 from bot import settings
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_DATA = settings.PROJECT_ROOT / "nlu_data" / "sentiment" / "train.csv"
 
@@ -50,8 +56,9 @@ class TrainingConfig:
 class SentimentModel:
     """Scores texts from -1 (negative) to +1 (positive)."""
 
-    def __init__(self, classifier) -> None:
+    def __init__(self, classifier, name: str = "sentiment") -> None:
         self.classifier = classifier
+        self.name = name  # the cache directory's name: identifies data and settings
         labels = list(classifier.labels)
         self._positive = labels.index("positive") if "positive" in labels else None
         self._negative = labels.index("negative") if "negative" in labels else None
@@ -90,7 +97,7 @@ class SentimentModel:
         path = cls.cache_path(data, config, directory)
         if not (path / "classifier.json").is_file():
             cls._train(data, config, path, progress)
-        return cls(TransformerTextClassifier.load(path))
+        return cls(TransformerTextClassifier.load(path), name=path.name)
 
     @staticmethod
     def _train(data: Path, config: TrainingConfig, path: Path, progress: bool) -> None:
@@ -121,12 +128,36 @@ class SentimentModel:
 
 _shared: Optional[SentimentModel] = None
 _shared_lock = threading.Lock()
+_last_look = 0.0
+RECHECK_SECONDS = 60.0
 
 
 def shared_sentiment() -> SentimentModel:
-    """The process-wide model (loaded, or trained once, on first use)."""
+    """The process-wide model (loaded, or trained once, on first use: for scripts)."""
     global _shared
     with _shared_lock:
         if _shared is None:
             _shared = SentimentModel.load_or_train()
+        return _shared
+
+
+def cached_sentiment() -> Optional[SentimentModel]:
+    """The process-wide model if it has been trained, else None; never trains (for servers:
+    a request must not wait minutes). Looks for a newly trained one at most once a minute."""
+    global _shared, _last_look
+    with _shared_lock:
+        if _shared is not None:
+            return _shared
+        if time.monotonic() - _last_look < RECHECK_SECONDS and _last_look:
+            return None
+        _last_look = time.monotonic()
+        try:
+            path = SentimentModel.cache_path()
+        except OSError:  # the training data is missing: no model can exist
+            return None
+        if not (path / "classifier.json").is_file():
+            logger.warning("No review sentiment model in %s yet; reviews add no aspects until "
+                           "`python -m bot.profiles train-sentiment` has run.", path.parent)
+            return None
+        _shared = SentimentModel.load_or_train(progress=False)
         return _shared

@@ -88,19 +88,21 @@ class ProfileService:
 
     def __init__(self, db, catalog=None, sentiment: Optional[Callable[[], Any]] = None,
                  config: Optional[ProfileConfig] = None) -> None:
-        """``sentiment``: a callable returning the model (``bot.profiles.sentiment``); default the
-        shared cached one, loaded (or trained once) only when a review text needs scoring."""
+        """``sentiment``: a callable returning the review sentiment model or None; default
+        ``bot.profiles.sentiment.cached_sentiment`` (the cached model, never trained inside a
+        request: without it reviews add no aspects until it has been trained)."""
         if catalog is None:
             from bot.catalog import load_catalog
 
             catalog = load_catalog()
         if sentiment is None:
-            from bot.profiles.sentiment import shared_sentiment
+            from bot.profiles.sentiment import cached_sentiment
 
-            sentiment = shared_sentiment
+            sentiment = cached_sentiment
         self.db = db
         self.catalog = catalog
-        self.builder = ProfileBuilder(catalog, config, sentiment=sentiment)
+        self._sentiment = sentiment
+        self.builder = ProfileBuilder(catalog, config)
         self.config = self.builder.config
         self._ttl = session_ttl()
 
@@ -169,8 +171,10 @@ class ProfileService:
 
     def _refresh(self, session, customer_id: int, now: datetime,
                  full: bool = False) -> Tuple[Dict[str, Any], int, Optional[datetime]]:
+        model = self._sentiment()
+        version = self.builder.version(model)
         stored = store.load_profile(session, customer_id)
-        fresh = full or stored is None or stored[3] != self.config.key()
+        fresh = full or stored is None or stored[3] != version
         if fresh:
             state, last, reference = empty_state(), None, None
         else:
@@ -178,9 +182,9 @@ class ProfileService:
             state = copy.deepcopy(state)
         pairs = load_events_after(session, customer_id, last)
         if pairs or fresh:
-            reference = self.builder.apply(state, reference, [e for _, e in pairs])
+            reference = self.builder.apply(state, reference, [e for _, e in pairs], model)
             last = max([i for i, _ in pairs] + [last or 0])
-            store.save_profile(session, customer_id, state, last, reference, self.config.key(), now)
+            store.save_profile(session, customer_id, state, last, reference, version, now)
         return state, len(pairs), reference
 
     # ------------------------------------------------------------------- building a Profile

@@ -255,3 +255,16 @@ def test_an_unknown_customer_id_is_an_anonymous_shopper(service, shop_db):
     with shop_db.session() as session:
         assert session.get(CustomerProfileRow, 987654) is None
         assert session.get(SessionProfileRow, "ghost") is not None
+
+
+def test_reviews_get_their_aspects_once_the_sentiment_model_exists(shop_db, catalog, sentiment_model):
+    omar = _id(shop_db, "omar.haddad@example.com")
+    product = next(p for p in catalog.products if "battery_life_h" in p.attributes)
+    add_events(shop_db, [BehaviourEvent(omar, "review", product.id, T, text="The battery life is excellent.",
+                                        rating=5)])
+    without = ProfileService(shop_db, catalog, sentiment=lambda: None)  # not trained yet: never waits
+    assert without.get(customer_id=omar, now=NOW).aspects == {}
+    assert without.get(customer_id=omar, now=NOW).category_affinity[product.category] == pytest.approx(1.0)
+    with_model = ProfileService(shop_db, catalog, sentiment=lambda: sentiment_model)
+    profile = with_model.get(customer_id=omar, now=NOW)  # another version: rebuilt in full
+    assert profile.aspects["battery_life_h"].mentions == 1 and profile.review_count == 1
