@@ -2,10 +2,16 @@
 
     python -m bot.profiles import-events FILE [--format csv|jsonl] [--strict] [--dry-run] [--url URL]
     python -m bot.profiles seed-behaviour [--seed 7] [--customers 500] [--url URL]
+    python -m bot.profiles train-sentiment
+    python -m bot.profiles refresh [--url URL]
+    python -m bot.profiles show|export|delete --email EMAIL [--url URL]
 
 ``import-events`` takes a shop's own behaviour log (see ``bot.profiles.event_import``);
 ``seed-behaviour`` adds the demo behaviour to a demo shop database
-(``python -m bot.shop.seed`` does that already unless ``--no-behaviour``).
+(``python -m bot.shop.seed`` does that already unless ``--no-behaviour``);
+``train-sentiment`` fine-tunes the review sentiment model into its cache ahead of time
+(``bot.profiles.sentiment``); ``refresh`` brings every stored profile up to date;
+``show`` / ``export`` / ``delete`` are the privacy requests for staff, as JSON.
 """
 
 import argparse
@@ -68,6 +74,55 @@ def _seed_behaviour(args) -> int:
     return 0
 
 
+def _train_sentiment(args) -> int:
+    from bot.profiles.sentiment import SentimentModel
+
+    path = SentimentModel.cache_path()
+    cached = (path / "classifier.json").is_file()
+    model = SentimentModel.load_or_train()
+    print(f"{'cached' if cached else 'trained'}: {path}")
+    print(f"check: {model.scores(['I love it, works great', 'It broke, I am really angry'])}")
+    return 0
+
+
+def _service(args, train: bool = False):
+    from bot.profiles.sentiment import shared_sentiment
+    from bot.profiles.service import ProfileService
+    from bot.shop.db import ShopDatabase
+
+    # a script may wait for the sentiment model to be trained; the action server never does
+    return ProfileService(ShopDatabase(args.url), sentiment=shared_sentiment if train else None)
+
+
+def _refresh(args) -> int:
+    applied = _service(args, train=True).refresh_all(progress=True)
+    print(f"applied {applied} new events to the stored profiles")
+    return 0
+
+
+def _privacy(args) -> int:
+    import json
+
+    from sqlalchemy import select
+
+    from bot.shop.schema import Customer
+
+    service = _service(args)
+    with service.db.session() as session:
+        customer_id = session.execute(select(Customer.id).where(Customer.email == args.email.lower())).scalar()
+    if customer_id is None:
+        print(f"no customer with the email {args.email}", file=sys.stderr)
+        return 1
+    if args.command == "show":
+        result = service.summary(service.stored(customer_id))
+    elif args.command == "export":
+        result = service.export(customer_id)
+    else:
+        result = {"deleted": service.delete(customer_id), "kept": "orders and the consent choice"}
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.profiles", description="Shopper behaviour and profiles.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +140,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     seeder.add_argument("--customers", type=int, default=500)
     seeder.add_argument("--url", help="database URL (default: SHOPBOT_DATABASE_URL or var/shop.db)")
     seeder.set_defaults(run=_seed_behaviour)
+
+    trainer = commands.add_parser("train-sentiment", help="fine-tune the review sentiment model into its cache")
+    trainer.set_defaults(run=_train_sentiment)
+
+    refresher = commands.add_parser("refresh", help="apply new behaviour events to every stored profile")
+    refresher.add_argument("--url", help="database URL (default: SHOPBOT_DATABASE_URL or var/shop.db)")
+    refresher.set_defaults(run=_refresh)
+
+    for name, text in (("show", "what is held about a customer, readable"),
+                       ("export", "everything held about a customer, as JSON"),
+                       ("delete", "delete a customer's profile, behaviour, reviews and preferences")):
+        privacy = commands.add_parser(name, help=text)
+        privacy.add_argument("--email", required=True)
+        privacy.add_argument("--url", help="database URL (default: SHOPBOT_DATABASE_URL or var/shop.db)")
+        privacy.set_defaults(run=_privacy)
 
     args = parser.parse_args(argv)
     return args.run(args)

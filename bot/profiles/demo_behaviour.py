@@ -391,7 +391,7 @@ class _Generator:
                 product = self.catalog.product(product_id)
                 if product is None:
                     continue
-                before = placed - timedelta(hours=rng.uniform(0.2, 72))
+                before = (placed - timedelta(hours=rng.uniform(0.2, 72))).replace(microsecond=0)
                 for other in self._pick(shopper, product.category, rng.randint(0, 2), exclude={product_id}):
                     events.append(BehaviourEvent(cid, "view", other.id, before - timedelta(minutes=rng.randint(1, 20))))
                 events.append(BehaviourEvent(cid, "view", product_id, before))

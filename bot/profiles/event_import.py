@@ -32,7 +32,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.catalog.validation import Problem
 from bot.profiles.events import EVENT_KINDS, BehaviourEvent, add_events, session_scope
