@@ -87,6 +87,41 @@ class ShopServices:
         return self._get("db", lambda: ShopDatabase(self.database_url))
 
 
+    @property
+    def search(self):
+        """Product search over the catalog and graph (constraints, ranges, superlatives)."""
+        from bot.recs.search import ProductSearch
+
+        return self._get("search", lambda: ProductSearch(self.graph, linker=self.linker))
+
+    @property
+    def profiles(self):
+        """Shopper profiles (consent-aware) on this shop's database and catalog."""
+        from bot.profiles.service import ProfileService
+
+        return self._get("profiles", lambda: ProfileService(self.db, self.catalog))
+
+    @property
+    def recommender(self):
+        """The hybrid recommender, built from the shop's behaviour log at first use.
+
+        ``SHOPBOT_RECS_LEARNED``: ``auto`` (default) trains the learned sequence model on the
+        log once and caches it (``var/recs``), ``off`` leaves it out of the ranking.
+        """
+        import os
+
+        from bot.profiles.events import load_events
+        from bot.recs.recommender import Recommender
+
+        def build():
+            events = load_events(self.db)
+            learned = "auto" if os.environ.get("SHOPBOT_RECS_LEARNED", "auto") != "off" else None
+            return Recommender.build(self.graph, events, index=self.index, learned=learned,
+                                     linker=self.linker, progress=False)
+
+        return self._get("recommender", build)
+
+
 _shared: Optional[ShopServices] = None
 _shared_lock = threading.Lock()
 

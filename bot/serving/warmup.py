@@ -56,6 +56,11 @@ def default_steps() -> List[Tuple[str, bool, Callable[[Any], Any]]]:
         ("index", True, lambda s: s.index),
         ("encoder", True, _warm_encoder),
         ("database", False, _warm_database),
+        # product search and the recommender (its sources read the behaviour log, and the
+        # learned model is trained once per log and cached): not required, the database
+        # may come later; the actions apologize until then
+        ("search", True, lambda s: s.search),
+        ("recommender", False, lambda s: s.recommender),
     ]
 
 

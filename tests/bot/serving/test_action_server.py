@@ -80,4 +80,5 @@ def test_the_real_services_are_all_warm(shop_services):
     warmup.run()
     status, body = warmup.report()
     assert status == 200, body
-    assert set(body["seconds"]) == {"catalog", "faq", "graph", "linker", "index", "encoder", "database"}
+    assert set(body["seconds"]) == {"catalog", "faq", "graph", "linker", "index", "encoder", "database",
+                                    "search", "recommender"}
