@@ -80,11 +80,12 @@ for origin in "${_origins[@]}"; do
 done
 [ ${#CORS[@]} -gt 0 ] && CORS=(--cors "${CORS[@]}")
 
-PIDS=()
+PIDS=()        # the servers: run.sh ends when one of them stops
+BACKGROUND=()  # one-off jobs (the sentiment model), stopped with the servers
 cleanup() {
     trap - INT TERM EXIT
     echo; echo "[run] stopping..."
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}" ${BACKGROUND[@]+"${BACKGROUND[@]}"}; do kill -TERM "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -f "$ENDPOINTS"
     echo "[run] stopped"
@@ -130,6 +131,12 @@ else
     TOKEN_AT="the token is \$SHOPBOT_RASA_API_TOKEN"
     TOKEN_CMD="\$SHOPBOT_RASA_API_TOKEN"
 fi
+# Review texts count toward profiles once the shop's sentiment model is trained (once, then
+# cached in var/models; about 7 CPU-minutes): in the background, at low priority, so the
+# assistant answers meanwhile (profiles take the review aspects in as soon as it exists).
+mkdir -p var/logs
+nice -n 10 "$ROOT/.venv-actions/bin/python" -m bot.profiles train-sentiment > var/logs/sentiment.log 2>&1 &
+BACKGROUND+=($!)
 cat <<MSG
 
 [run] The shop assistant is up (listening on $SHOPBOT_HOST; the action server on $SHOPBOT_ACTIONS_HOST).
