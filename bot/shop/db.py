@@ -68,15 +68,33 @@ class ShopDatabase(SqlDatabase):
             return not session.execute(select(func.count(Customer.id))).scalar_one()
 
     def reset(self) -> None:
-        """Drop and recreate every table (demo and tests only)."""
-        Base.metadata.drop_all(self.engine)
+        """Drop and recreate every shop table (demo and tests only).
+
+        Tables other packages keep beside the shop's and that point at them (the action
+        server's behaviour events and profiles) go too, whether or not this process
+        imported their module: left behind, their foreign keys would block the drop.
+        """
+        reflected = MetaData()
+        reflected.reflect(self.engine)
+        doomed = {name for name in reflected.tables if name in Base.metadata.tables}
+        grew = True
+        while grew:
+            dependents = {name for name, table in reflected.tables.items() if name not in doomed
+                          and any(key.column.table.name in doomed for key in table.foreign_keys)}
+            doomed |= dependents
+            grew = bool(dependents)
+        reflected.drop_all(self.engine, tables=[reflected.tables[name] for name in doomed])
         Base.metadata.create_all(self.engine)
 
-    def seed_demo(self, catalog, now: Optional[datetime] = None, seed: int = 7, reset: bool = False) -> bool:
-        """Fill an empty database with the demo shop; see ``bot.shop.seed``. True if it wrote."""
+    def seed_demo(self, catalog, now: Optional[datetime] = None, seed: int = 7, reset: bool = False,
+                  behaviour: bool = False) -> bool:
+        """Fill an empty database with the demo shop; see ``bot.shop.seed``. True if it wrote.
+
+        ``behaviour=True`` adds the demo shopping behaviour of 500 customers (action server only).
+        """
         from bot.shop.seed import seed_demo
 
-        return seed_demo(self, catalog, now=now, seed=seed, reset=reset)
+        return seed_demo(self, catalog, now=now, seed=seed, reset=reset, behaviour=behaviour)
 
 def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
     """SQLite ignores foreign keys unless each connection asks for them."""

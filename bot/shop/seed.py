@@ -12,6 +12,10 @@ It does nothing when customers already exist (unless reset), and the same seed a
 numbers, owners and statuses never change, and their products are chosen by category
 (first in-stock product of the first listed category the catalog has), so they survive
 catalog edits. Try: jane.doe@example.com / ORD-100234 (delivered 5 days ago, returnable).
+
+The command line (which ``scripts/run.sh`` runs) also adds a year of demo shopping
+behaviour for 500 customers (``bot.profiles.demo_behaviour``) to the demo shop, unless
+``--no-behaviour``; ``seed_demo(..., behaviour=True)`` does the same from code.
 """
 
 import argparse
@@ -181,12 +185,38 @@ def pick_demo_products(catalog, order: DemoOrder) -> List:
 
 
 def seed_demo(db, catalog, now: Optional[datetime] = None, seed: int = DEFAULT_SEED,
-              reset: bool = False) -> bool:
-    """Write the demo customers and orders; False (and nothing written) if customers exist."""
+              reset: bool = False, behaviour: bool = False) -> bool:
+    """Write the demo customers and orders; False (and nothing written) if customers exist.
+
+    ``behaviour=True`` also writes a year of demo shopping behaviour for 500 customers
+    (``bot.profiles.demo_behaviour``: ~475 more made-up customers, ~35k events, ~2 s;
+    action server environment). The command line does by default; the library call does
+    not, so tests that need only orders stay fast and see only the 25 named customers.
+    """
     if reset:
+        if behaviour:
+            import bot.profiles.tables  # noqa: F401  (registers the behaviour tables to recreate)
         db.reset()
     if not db.is_empty():
         return False
+    _seed_shop(db, catalog, now, seed)
+    if behaviour:
+        from bot.profiles.demo_behaviour import seed_behaviour
+
+        seed_behaviour(db, catalog, seed=seed, now=now)
+    return True
+
+
+def is_demo_shop(db) -> bool:
+    """True when the database holds the demo shop's customers (never a real shop's)."""
+    from sqlalchemy import select
+
+    with db.session() as session:
+        email = DEMO_CUSTOMERS[0][1]
+        return session.execute(select(Customer.id).where(Customer.email == email)).first() is not None
+
+
+def _seed_shop(db, catalog, now: Optional[datetime], seed: int) -> None:
     if not catalog.products:
         raise ValueError("the catalog has no products to build demo orders from")
     moment = utcnow(now).replace(second=0, microsecond=0)
@@ -220,7 +250,6 @@ def seed_demo(db, catalog, now: Optional[datetime] = None, seed: int = DEFAULT_S
             used.add(order_id)
             _add_random_order(session, rng, moment, order_id, rng.choice(customer_list),
                               rng.choices(statuses, weights)[0], products, currency)
-    return True
 
 
 def _add_random_order(session, rng: random.Random, now: datetime, order_id: str, customer,
@@ -310,19 +339,28 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--reset", action="store_true", help="drop all shop data first")
     parser.add_argument("--url", help="database URL (default: SHOPBOT_DATABASE_URL or var/shop.db)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default %(default)s)")
+    parser.add_argument("--no-behaviour", dest="behaviour", action="store_false",
+                        help="skip the demo shopping behaviour (500 customers' views, carts, purchases, reviews)")
     args = parser.parse_args(argv)
 
     from bot.catalog import load_catalog
     from bot.shop.db import ShopDatabase
 
     db = ShopDatabase(args.url)
-    wrote = db.seed_demo(load_catalog(), now=datetime.now(timezone.utc), seed=args.seed, reset=args.reset)
+    catalog, now = load_catalog(), datetime.now(timezone.utc)
+    wrote = db.seed_demo(catalog, now=now, seed=args.seed, reset=args.reset)
     if wrote:
         print(f"Seeded {len(DEMO_CUSTOMERS)} customers and {TOTAL_ORDERS} orders into {db!r}.")
         demo = DEMO_ORDERS["delivered_recent"]
         print(f"Try: {demo.email} / {demo.id} ({demo.note}).")
     else:
         print(f"{db!r} already has customers; nothing written (use --reset to start over).")
+    if args.behaviour and is_demo_shop(db):  # never invent customers in a real shop's database
+        from bot.profiles.demo_behaviour import seed_behaviour
+        from bot.profiles.events import count_events
+
+        if seed_behaviour(db, catalog, seed=args.seed, now=now):
+            print(f"Seeded demo behaviour: {count_events(db)} events of 500 customers.")
     return 0
 
 
