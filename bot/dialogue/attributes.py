@@ -63,6 +63,8 @@ UNIT_DIMENSIONS_ASKED = ("mass", "data", "power", "energy", "resolution", "volum
 STOPWORDS = frozenset("the a an it its it's is are does do did this that these those one ones of "
                       "to in on with for and or what which how much many me about more tell".split())
 
+MAX_WORDS, MAX_CHARS = 80, 1000  # a question about products is short; a pasted essay is read in part
+
 SUPERLATIVES: Set[Text] = set(DIMENSION_SUPERLATIVES) | set(DEGREE_WORDS) | {
     w for phrase, _, _ in FIELD_SUPERLATIVES for w in phrase.replace("-", " ").split()}
 
@@ -88,8 +90,8 @@ def adjective_superlative(word: Text) -> Optional[Text]:
 
 
 def tokens(text: Optional[Text]) -> List[Text]:
-    """Lower-cased words of a message, American spellings made British."""
-    return [SPELLINGS.get(w, w) for w, _, _ in words(text or "")]
+    """Lower-cased words of a message (its first ``MAX_WORDS``), American spellings made British."""
+    return [SPELLINGS.get(w, w) for w, _, _ in words((text or "")[:MAX_CHARS])][:MAX_WORDS]
 
 
 def _asks_for_more(seq: Sequence[Text], k: int) -> bool:
@@ -149,8 +151,7 @@ class Ordering:
     key: Text
     label: Text
     direction: Optional[Text]
-    said: Text
-    used: Tuple[int, ...] = ()
+    used: Tuple[int, ...] = ()  # the message's words it was read from
 
 
 class AttributeWords:
@@ -205,57 +206,54 @@ class AttributeWords:
             pw = phrase.replace("-", " ").split()
             for i in range(len(seq) - len(pw) + 1):
                 if plain[i:i + len(pw)] == pw:
-                    return Ordering(key, FIELD_LABELS[key], direction, " ".join(seq[i:i + len(pw)]),
-                                    tuple(range(i, i + len(pw))))
+                    return Ordering(key, FIELD_LABELS[key], direction, tuple(range(i, i + len(pw))))
         for i, word in enumerate(sup):
             if word is None:
                 continue
             context = [w for k, w in enumerate(seq[i + 1:i + 4], i + 1) if k not in skip and w not in STOPWORDS]
-            said = " ".join(seq[i:i + 1 + len(context[:1])])
             if word in DIMENSION_SUPERLATIVES:  # "lighter", "longest battery"
                 dims, direction = DIMENSION_SUPERLATIVES[word]
                 term = self._by_dimension(dims, ADJECTIVE_NOUNS.get(word, ()), context[:2], products)
                 if term is not None:
                     used = [i] + [k for k in range(i + 1, i + 4) if k < len(seq)
                                   and any(same_word(seq[k], lw) for lw in term.label_words)]
-                    return Ordering(term.key, term.label, direction, said, tuple(used))
+                    return Ordering(term.key, term.label, direction, tuple(used))
             if word in DEGREE_WORDS:  # "more storage", "the best camera", "higher price"
-                direction = DEGREE_WORDS[word]
-                term, key, label, better, n = self._degree_subject(context[:2], products)
-                if key is None:
+                subject = self._degree_subject(context[:2], products)
+                if subject is None:
                     if word in ("best", "worst") and not context:
-                        return Ordering("", "", None, seq[i], (i,))  # "which one is better?"
+                        return Ordering("", "", None, (i,))  # "which one is better?"
                     continue
+                key, label, better, n = subject
+                used = (i,) + tuple(k for k in range(i + 1, i + 4) if k < len(seq) and seq[k] in context[:n])
+                direction = DEGREE_WORDS[word]
                 if direction in ("better", "worse"):
                     if better not in ("higher", "lower"):
-                        return Ordering(key, label, None, said, (i,) + tuple(range(i + 1, i + 1 + n)))
+                        return Ordering(key, label, None, used)  # neither is better: values only
                     good = "max" if better == "higher" else "min"
                     direction = good if direction == "better" else ("min" if good == "max" else "max")
-                used = (i,) + tuple(k for k in range(i + 1, i + 4) if k < len(seq) and seq[k] in context[:n])
-                return Ordering(key, label, direction, said, used)
+                return Ordering(key, label, direction, used)
         return None
 
-    def _degree_subject(self, context: Sequence[Text], products: Sequence[Any]):
-        """What "more/best/highest …" is about: (term, key, label, better, words used)."""
+    def _degree_subject(self, context: Sequence[Text], products: Sequence[Any]) -> Optional[Tuple[Text, Text, Optional[Text], int]]:
+        """What "more/best/highest …" is about: (key, label, better direction, words used)."""
         if not context:
-            return None, None, None, None, 0
-        first = context[0]
-        if first in PRICE_WORDS:
-            return None, PRICE, FIELD_LABELS[PRICE], "lower", 1
-        if first in RATING_WORDS:
-            return None, RATING, FIELD_LABELS[RATING], "higher", 1
-        numeric = self._numeric(products)
-        labelled = [t for t in numeric if t.label_score(context)]
+            return None
+        if context[0] in PRICE_WORDS:
+            return PRICE, FIELD_LABELS[PRICE], FIELD_BETTER[PRICE], 1
+        if context[0] in RATING_WORDS:
+            return RATING, FIELD_LABELS[RATING], FIELD_BETTER[RATING], 1
+        labelled = [t for t in self._numeric(products) if t.label_score(context)]
         if labelled:
             term = self._best(labelled, context, products)
-            return term, term.key, term.label, term.better, sum(1 for w in context if any(same_word(w, lw) for lw in term.label_words))
-        for k, word in enumerate(context):
+            n = sum(1 for w in context if any(same_word(w, lw) for lw in term.label_words))
+            return term.key, term.label, term.better, n
+        for k, word in enumerate(context):  # "better camera", "more GB"
             dims = NOUN_DIMENSIONS.get(word) or (UNITS[word][:1] if _asked_unit(word) else None)
-            if dims:
-                term = self._by_dimension(dims, (), (), products)
-                if term is not None:
-                    return term, term.key, term.label, term.better, k + 1
-        return None, None, None, None, 0
+            term = self._by_dimension(dims, (), (), products) if dims else None
+            if term is not None:
+                return term.key, term.label, term.better, k + 1
+        return None
 
     # ------------------------------------------------------------------ questions
     def questions(self, text: Optional[Text], products: Sequence[Any], skip: Set[int] = frozenset()) -> List[Question]:

@@ -8,7 +8,7 @@ closest products by meaning.
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Text
 
 from bot.dialogue.attributes import answer, attribute_words, join_words
 from bot.dialogue.focus import Focus, rank, ranking_text, resolve
@@ -17,9 +17,7 @@ from bot.dialogue.replies import (
     bullet_list,
     button,
     cards_payload,
-    money,
     one_line,
-    stock_text,
 )
 
 MAX_CARDS = 4
