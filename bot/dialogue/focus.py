@@ -148,8 +148,8 @@ def resolve(catalog: Any, text: Optional[Text], focus: Focus) -> Reference:
 
     products = [catalog.product(pid) for pid in (ref.ids if len(ref.ids) >= 2 else shown)]
     ordering = words.ordering(text, products, skip=used)
-    if ordering is not None and len(shown) >= 2 and ref.how in ("", "all", "position") and not ref.missing:
-        if ref.how == "position":  # "is the second one cheaper?": rank the whole set
+    if ordering is not None and len(shown) >= 2 and ref.how in ("", "all", "position", "other") and not ref.missing:
+        if ref.how in ("position", "other"):  # "is the second one cheaper?": rank the whole set
             products = [catalog.product(pid) for pid in shown]
         ref.ordering, ref.how, ref.ids, ref.explicit = ordering, "ranked", [p.id for p in products], True
         used.update(ordering.used)

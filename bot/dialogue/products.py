@@ -146,9 +146,12 @@ def _about(services: Any, text: Optional[Text], products: List[Any], focus: Focu
             return ProductTurn([Reply(text=answer(winners, questions, catalog, text), custom=_cards(winners, catalog))],
                                focus=kept.slot())
         order = [p for p, _ in ranked.rows] + ranked.missing
-        return ProductTurn([Reply(text=ranking_text(ranked, catalog), custom=_cards(order, catalog))], focus=kept.slot())
+        return ProductTurn([Reply(text=ranking_text(ranked, catalog), custom=_cards(order[:MAX_CARDS], catalog))],
+                           focus=kept.slot())
     if ordering is not None:  # "which one is better?": it depends, here is how they differ
         return _comparison(services, ids, "That depends on what matters most to you.", focus)
+    if intent == "compare_products" and len(products) >= 2 and text and COMPARE_WORDS.search(text):
+        return _comparison(services, ids, None, focus)  # "compare the cameras of …": the whole table
     questions = words.questions(text, products)
     if questions:
         return ProductTurn([Reply(text=answer(products[:MAX_CARDS], questions, catalog, text),
