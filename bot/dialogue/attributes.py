@@ -45,18 +45,25 @@ NOUN_DIMENSIONS: Dict[Text, Tuple[Text, ...]] = {
     **{w: ("resolution",) for w in "camera cameras photo photos picture pictures image images".split()},
     "space": ("data", "volume"), "room": ("volume", "count"),
 }
-# American spellings of (British) label words and values.
+# Everyday words for what a label names: "can I swim with it?" asks about the attribute
+# whose label says "water", "what port does it have?" about a connector.
+LABEL_SYNONYMS: Dict[Text, Tuple[Text, ...]] = {
+    **{w: ("water",) for w in "swim swimming rain rainy shower wet".split()},
+    "port": ("ports", "connector"), "plug": ("connector",), "charges": ("charging",),
+}
+# American spellings of (British) label words and values; "wifi" as catalogs write it.
 SPELLINGS: Dict[Text, Text] = {"color": "colour", "colors": "colours", "colored": "coloured",
                                "gray": "grey"}
+WRITTEN_AS = ((re.compile(r"(?i)\bwi-?fi\b"), "Wi-Fi"),)
 # Basic colour names: "does it come in magenta?" asks about the colour attribute even
 # when no product is magenta.
 COLOUR_WORDS = frozenset(
     "black white grey silver gold red orange yellow green blue purple violet pink brown beige "
     "navy teal turquoise cyan magenta maroon burgundy olive lime cream ivory khaki tan "
     "bronze copper charcoal".split())
-# Words before a one-word value that make it a value ("come in blue", "is it blue",
-# "a blue one"); "how much space" is not the colour "space".
-VALUE_CUES = frozenset("in it one a an is are for with have has get any the this that them they".split())
+# Words before a one-word value that make it a quantity, not the value: "how much space"
+# is not the colour "space", "how high" not the cushioning "high".
+NOT_VALUE_AFTER = frozenset("how much many more less most least enough".split())
 # Irregular comparatives; the rest turn -er into -est ("cheaper" -> "cheapest").
 IRREGULAR = {"better": "best", "worse": "worst", "more": "most", "less": "least", "fewer": "least"}
 UNIT_DIMENSIONS_ASKED = ("mass", "data", "power", "energy", "resolution", "volume", "frequency")
@@ -91,7 +98,10 @@ def adjective_superlative(word: Text) -> Optional[Text]:
 
 def tokens(text: Optional[Text]) -> List[Text]:
     """Lower-cased words of a message (its first ``MAX_WORDS``), American spellings made British."""
-    return [SPELLINGS.get(w, w) for w, _, _ in words((text or "")[:MAX_CHARS])][:MAX_WORDS]
+    text = (text or "")[:MAX_CHARS]
+    for pattern, written in WRITTEN_AS:
+        text = pattern.sub(written, text)
+    return [SPELLINGS.get(w, w) for w, _, _ in words(text)][:MAX_WORDS]
 
 
 def _asks_for_more(seq: Sequence[Text], k: int) -> bool:
@@ -176,7 +186,8 @@ class AttributeWords:
         if not terms:
             return None
         have = [self.keys_of([p]) for p in products]
-        return max(terms, key=lambda t: (t.label_score(context), -(len(t.label_words) - t.label_score(context)),
+        return max(terms, key=lambda t: (t.label_score(context), sum(1 for w in t.label_words if w in context),
+                                         -(len(t.label_words) - t.label_score(context)),
                                          sum(1 for h in have if t.key in h), self.vocab.covered(t.key, None)))
 
     def _by_dimension(self, dims: Sequence[Text], nouns: Sequence[Text], context: Sequence[Text],
@@ -308,15 +319,16 @@ class AttributeWords:
                     and not any(t.key in have and t.label_words and all(w in context for w in t.label_words)
                                 for t in self.terms.values()):
                 add(Question(term.key, term.label), [k for k in rest if seq[k] in term.label_words])
-        # labels: "battery life", "its weight", "what's the screen like"
+        # labels: "battery life", "its weight", "what's the screen like", "can I swim in it"
         rest = [k for k in rest if k not in said_by]
         while rest:
-            context = [seq[k] for k in rest]
+            context = [w for k in rest for w in (seq[k],) + LABEL_SYNONYMS.get(seq[k], ())]
             terms = [t for t in self.terms.values() if t.key in have and t.key not in found and t.label_score(context)]
             if not terms:
                 break
             term = self._best(terms, context, products)
-            matched = [k for k in rest if any(same_word(seq[k], lw) for lw in term.label_words)]
+            matched = [k for k in rest if any(same_word(w, lw) for w in (seq[k],) + LABEL_SYNONYMS.get(seq[k], ())
+                                              for lw in term.label_words)]
             add(Question(term.key, term.label), matched)
             rest = [k for k in rest if k not in matched]
         # adjectives and units: "how heavy", "how big", "how many megapixels"
@@ -369,7 +381,7 @@ class AttributeWords:
                         near = seq[max(0, idx[0] - 2):idx[0]] + seq[idx[-1] + 1:idx[-1] + 3]
                         if not any(same_word(w, lw) for w in near for lw in term.label_words):
                             continue
-                    elif plain and (key not in have or idx[0] == 0 or seq[idx[0] - 1] not in VALUE_CUES):
+                    elif plain and (key not in have or (idx[0] > 0 and seq[idx[0] - 1] in NOT_VALUE_AFTER)):
                         continue
                     hits.append((key, Question(key, term.label, original), idx))
                     taken.update(idx)

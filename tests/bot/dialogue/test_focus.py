@@ -203,7 +203,9 @@ def test_what_colours_does_the_second_one_come_in(shop_services, catalog, phones
 
 @pytest.mark.parametrize("text, key", [("is it waterproof?", "water_resistance"), ("how heavy is it?", "weight_g"),
                                        ("how much does it weigh?", "weight_g"), ("what's its battery life?", "battery_life_h"),
-                                       ("how much space does it have", "storage_gb"), ("how many megapixels?", "sensor_mp")])
+                                       ("how much space does it have", "storage_gb"), ("how many megapixels?", "sensor_mp"),
+                                       ("can I swim with it?", "water_resistance"), ("what's the connectivity?", "connectivity"),
+                                       ("what colors does it come in?", "colours")])
 def test_questions_about_the_product_in_focus_quote_the_catalog(shop_services, catalog, phones, text, key):
     phone = phones[0]
     before = Focus([p.id for p in phones[:3]]).pick(phone.id).slot()
@@ -220,6 +222,13 @@ def test_yes_no_features(shop_services, catalog):
         == f"Yes — the {yes.display_name} has noise cancelling."
     assert product_info_turn(shop_services, "does the second one have noise cancelling?", focus=[yes.id, no.id]).replies[0].text \
         == f"No — the {no.display_name} doesn't have noise cancelling."
+
+
+def test_a_value_is_looked_up_in_the_products_values(shop_services, phones):
+    phone = next(p for p in phones if any(c.startswith("Wi-Fi") for c in p.attributes.get("connectivity", [])))
+    assert product_info_turn(shop_services, "does it have wifi?", focus=[phone.id]).replies[0].text.startswith("Yes — ")
+    # "how much space" is a quantity, even in a shop with a colour called "space"
+    assert "Storage" in product_info_turn(shop_services, "how much space does it have?", focus=[phone.id]).replies[0].text
 
 
 def test_an_attribute_the_product_does_not_have_is_said_so(shop_services, phones):
