@@ -7,10 +7,12 @@ units, the dimension a unit measures, the values products have, which direction 
 plus generic English, so a tea shop's "Caffeine (mg)" or a bookshop's "Pages" work the
 same as the demo shop's "Weight (g)". Every answer quotes the catalog's exact values.
 
-Only three small English tables live here, for words no attribute label carries:
-``NOUN_DIMENSIONS`` (a "camera" is judged by a resolution, "space" by data or volume),
-``SPELLINGS`` (American spellings of label words) and ``COLOUR_WORDS`` (a colour no
-product has yet is still a question about the attribute labelled colour).
+Only small tables of generic English live here, for words no attribute label carries:
+``NOUN_DIMENSIONS`` (a "camera" is judged by what is measured in megapixels, "space" by
+data or volume: used only where the catalog has such an attribute), ``LABEL_SYNONYMS``
+("swim" asks about the attribute whose label says water), ``SPELLINGS`` and ``WRITTEN_AS``
+(American spellings, "wifi") and ``COLOUR_WORDS`` (a colour no product has is still a
+question about the attribute labelled colour).
 """
 
 import re

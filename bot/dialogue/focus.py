@@ -110,6 +110,11 @@ def _position(seq: Sequence[Text], k: int) -> Optional[Tuple[int, List[int]]]:
     return None
 
 
+def _other_at(seq: Sequence[Text], k: int) -> bool:
+    """"the other one", "the others", "and the other?"; not "in other colours"."""
+    return seq[k] in OTHER_WORDS and (seq[k - 1:k] == ["the"] or seq[k + 1:k + 2] in (["one"], ["ones"]))
+
+
 def resolve(catalog: Any, text: Optional[Text], focus: Focus) -> Reference:
     """Read ``text`` against the products in ``focus`` (see :class:`Reference`)."""
     ref = Reference()
@@ -133,8 +138,8 @@ def resolve(catalog: Any, text: Optional[Text], focus: Focus) -> Reference:
             ref.missing = " ".join(seq[i] for i in at)
     if picked or ref.missing:
         ref.how = "position"
-    elif any(w in OTHER_WORDS for w in seq) and ("the" in seq or "one" in seq or len(seq) <= 4):
-        used.update(k for k, w in enumerate(seq) if w in OTHER_WORDS)
+    elif any(_other_at(seq, k) for k in range(len(seq))):
+        used.update(k for k in range(len(seq)) if _other_at(seq, k))
         current = focus.subject or shown[0]
         picked = [pid for pid in shown if pid != current]
         ref.how = "other"
