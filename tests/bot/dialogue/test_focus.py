@@ -334,3 +334,11 @@ def test_the_vocabulary_is_the_shops_own(tea, shop_services):
     assert words is attribute_words(tea.catalog)  # built once per catalog
     assert not ({"weight_g", "colours", "battery_life_h"} & set(words.terms))
     assert attribute_words(shop_services.catalog) is not words
+
+
+def test_words_that_only_look_like_references(catalog, phones):
+    focus = Focus([phones[0].id, phones[1].id])
+    assert resolve(catalog, "does it come in other colours?", focus).how != "other"
+    assert resolve(catalog, "how long does the battery last?", focus).how != "position"
+    assert resolve(catalog, "I have a second question: is it waterproof?", focus).how == "it"
+    assert resolve(catalog, "tell me more about it", focus).ordering is None  # "more" is not "most"
