@@ -8,43 +8,22 @@ closest products by meaning.
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Text
 
+from bot.dialogue.attributes import answer, attribute_words, join_words
+from bot.dialogue.focus import Focus, rank, ranking_text, resolve
 from bot.dialogue.replies import (
     Reply,
     bullet_list,
     button,
     cards_payload,
-    money,
     one_line,
-    stock_text,
 )
 
 MAX_CARDS = 4
 MAX_COMPARE_ROWS = 8
+COMPARE_WORDS = re.compile(r"(?i)\b(?:compare|comparison|vs|versus|against|difference)")
 SEARCH_MIN_SCORE = 0.47  # product-search similarity below which a "closest match" is noise (measured on made-up names)
-
-# Question words -> catalog attribute keys (first match wins, most specific first).
-ATTRIBUTE_QUESTIONS: Sequence[Tuple[Text, Sequence[Text]]] = (
-    (r"\bweigh|\bweight\b|\bheavy\b|\blight\b", ("weight_g", "packed_weight_g")),
-    (r"\bbattery\b|\bcharge last|\blast on a charge", ("battery_life_h",)),
-    (r"\bscreen\b|\bdisplay\b", ("screen_size_in",)),
-    (r"waterproof|water[- ]?resist|\bswim|\brain\b|\bip\d\d", ("water_resistance",)),
-    (r"\bcolou?rs?\b", ("colours",)),
-    (r"\bsizes?\b", ("sizes", "frame_size")),
-    (r"\bstorage\b|\bgb\b", ("storage_gb",)),
-    (r"\bram\b|\bmemory\b", ("ram_gb",)),
-    (r"noise[- ]cancel", ("noise_cancelling",)),
-    (r"wireless charg", ("wireless_charging",)),
-    (r"megapixel|\bsensor\b|\bmp\b", ("sensor_mp",)),
-    (r"\bmount\b", ("mount",)),
-    (r"\bcapacity\b|\blitres?\b|\bliters?\b", ("capacity_l", "capacity_persons")),
-    (r"\bwatts?\b|\bwattage\b|\bhow fast.*charg", ("wattage_w",)),
-    (r"\bports?\b|\bconnector\b|usb", ("ports", "connector")),
-    (r"\bbluetooth\b|\bwi-?fi\b|\b5g\b|\bnfc\b|connectivity", ("connectivity",)),
-    (r"\bstock\b|\bavailable\b|\bavailability\b|\bhave any\b", ("__stock__",)),
-    (r"\bprice\b|\bcost\b|how much\b|\bexpensive\b|\bcheap", ("__price__",)),
-)
 
 
 @dataclass
@@ -119,16 +98,6 @@ def not_found(services: Any, name: Optional[Text], text: Text) -> List[Reply]:
     return [Reply(text=text_out, custom=cards_payload(products, currency))]
 
 
-def asked_attributes(text: Optional[Text]) -> List[Text]:
-    if not text or is_button_payload(text):
-        return []
-    lowered = text.lower()
-    for pattern, keys in ATTRIBUTE_QUESTIONS:
-        if re.search(pattern, lowered):
-            return list(keys)
-    return []
-
-
 def format_value(spec: Any, value: Any) -> Text:
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -138,23 +107,6 @@ def format_value(spec: Any, value: Any) -> Text:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return f"{value} {unit}" if unit else str(value)
-
-
-def attribute_answer(product: Any, keys: Sequence[Text], catalog: Any) -> Optional[Text]:
-    currency = catalog.shop.get("currency", "USD")
-    name = product.display_name
-    for key in keys:
-        if key == "__price__":
-            return f"The {name} costs {money(product.price, currency)} and is {stock_text(int(product.stock))}."
-        if key == "__stock__":
-            if product.stock <= 0:
-                return f"The {name} is out of stock right now."
-            return f"Yes, the {name} is {stock_text(int(product.stock))} ({product.stock} available) at {money(product.price, currency)}."
-        if key in product.attributes:
-            spec = catalog.attributes.get(key)
-            label = spec.label if spec is not None else key.replace("_", " ")
-            return f"{label} of the {name}: {format_value(spec, product.attributes[key])}."
-    return None
 
 
 def details_text(product: Any, catalog: Any, max_specs: int = 6) -> Text:
@@ -172,75 +124,159 @@ def details_text(product: Any, catalog: Any, max_specs: int = 6) -> Text:
     return "\n".join(lines)
 
 
+def _cards(products: Sequence[Any], catalog: Any) -> Dict[Text, Any]:
+    return cards_payload(products, catalog.shop.get("currency", "USD"))
+
+
+def _about(services: Any, text: Optional[Text], products: List[Any], focus: Focus, intent: Text) -> ProductTurn:
+    """Answer a message about ``products`` (named, or resolved from the focus): the
+    attribute it asks about, the one a comparative picks, a comparison or the details.
+    ``focus`` is the focus to keep when the answer doesn't narrow it."""
+    catalog = services.catalog
+    words = attribute_words(catalog)
+    ids = [p.id for p in products]
+    text = None if is_button_payload(text) else text
+    ordering = words.ordering(text, products) if len(products) >= 2 else None
+    if ordering is not None and ordering.key:
+        ranked = rank(products, ordering, catalog)
+        questions = words.questions(text, products, skip=set(ordering.used))
+        winners = ranked.winners if ordering.direction else []
+        kept = focus.pick(winners[0].id) if len(winners) == 1 else focus
+        if questions and winners:  # "does the cheaper one come in blue?"
+            return ProductTurn([Reply(text=answer(winners, questions, catalog, text), custom=_cards(winners, catalog))],
+                               focus=kept.slot())
+        order = [p for p, _ in ranked.rows] + ranked.missing
+        return ProductTurn([Reply(text=ranking_text(ranked, catalog), custom=_cards(order[:MAX_CARDS], catalog))],
+                           focus=kept.slot())
+    if ordering is not None:  # "which one is better?": it depends, here is how they differ
+        return _comparison(services, ids, "That depends on what matters most to you.", focus)
+    if intent == "compare_products" and len(products) >= 2 and text and COMPARE_WORDS.search(text):
+        return _comparison(services, ids, None, focus)  # "compare the cameras of …": the whole table
+    questions = words.questions(text, products)
+    if questions:
+        return ProductTurn([Reply(text=answer(products[:MAX_CARDS], questions, catalog, text),
+                                  custom=_cards(products[:MAX_CARDS], catalog))], focus=focus.slot())
+    if intent == "compare_products" and len(products) >= 2:
+        return _comparison(services, ids, None, focus)
+    if intent == "compare_products" and len(products) == 1 and text and COMPARE_WORDS.search(text):
+        return _compare_with_what(services, products[0], focus)  # "compare the second one"
+    if len(products) == 1:
+        return ProductTurn([Reply(text=details_text(products[0], catalog), custom=_cards(products, catalog))],
+                           focus=focus.slot())
+    currency = catalog.shop.get("currency", "USD")
+    shown = products[:MAX_CARDS]
+    return ProductTurn([Reply(text="Here they are:\n" + bullet_list([one_line(p, currency) for p in shown]),
+                              custom=_cards(shown, catalog))], focus=focus.slot())
+
+
+def follow_up(services: Any, text: Optional[Text], focus_ids: Sequence[Text], intent: Text,
+              mentions: Optional[Mentions] = None) -> Optional[ProductTurn]:
+    """A message about the products in focus ("the second", "the cheaper one", "does it
+    come in blue?"), answered; None when it isn't about them."""
+    catalog = services.catalog
+    focus = Focus.from_slot(focus_ids, catalog)
+    if not focus.shown or not text or is_button_payload(text):
+        return None
+    ref = resolve(catalog, text, focus)
+    if not ref.how or (mentions is not None and mentions.unknown and not ref.explicit):
+        return None
+    if ref.missing:
+        names = [catalog.product(pid).display_name for pid in focus.shown]
+        count = f"{len(names)} product{'s' if len(names) != 1 else ''}"
+        return ProductTurn([Reply(
+            text=f"I only showed {count} just now: {join_words(['the ' + n for n in names])}. Which one do you mean?",
+            buttons=[button(catalog.product(pid).display_name, intent, product_id=pid) for pid in focus.shown],
+        )])
+    products = [catalog.product(pid) for pid in ref.ids]
+    if ref.how in ("position", "other") and len(products) == 1:
+        return _about(services, text, products, focus.pick(products[0].id), intent)
+    if ref.how == "all":
+        return _about(services, text, products, Focus(list(focus.shown)), intent)
+    return _about(services, text, products, focus, intent)
+
+
 def product_info_turn(services: Any, text: Optional[Text], chosen: Sequence[Text] = (), focus: Sequence[Text] = ()) -> ProductTurn:
     """Details of the product(s) a shopper asks about, or a clarifying question."""
     catalog = services.catalog
-    currency = catalog.shop.get("currency", "USD")
     mentions = read_mentions(services, text, chosen)
     if mentions.ambiguous and not mentions.resolved:
         return ProductTurn([clarify(services, mentions.ambiguous[0], "product_info")])
     ids = mentions.resolved
+    if not ids:
+        turn = follow_up(services, text, focus, "product_info", mentions)
+        if turn is not None:
+            return turn
     if not ids and mentions.unknown:
         return ProductTurn(not_found(services, mentions.unknown[0], text or ""))
-    if not ids and focus and asked_attributes(text):
-        ids = list(focus)[:1]  # "how much does it weigh?" about the product in focus
     if not ids:
         if text and not is_button_payload(text):
             return ProductTurn(not_found(services, None, text))
         return ProductTurn([Reply(text="Which product would you like to know about?")])
-    products = [catalog.product(pid) for pid in ids[:MAX_CARDS]]
-    products = [p for p in products if p is not None]
-    keys = asked_attributes(text)
-    replies: List[Reply] = []
-    if keys and len(products) == 1:
-        answer = attribute_answer(products[0], keys, catalog)
-        if answer:
-            replies.append(Reply(text=answer, custom=cards_payload(products, currency)))
-    if not replies:
-        if len(products) == 1:
-            replies.append(Reply(text=details_text(products[0], catalog), custom=cards_payload(products, currency)))
-        else:
-            replies.append(Reply(
-                text="Here they are:\n" + bullet_list([one_line(p, currency) for p in products]),
-                custom=cards_payload(products, currency),
-            ))
-    return ProductTurn(replies, focus=[p.id for p in products])
+    products = [p for p in (catalog.product(pid) for pid in ids[:MAX_CARDS]) if p is not None]
+    before = Focus.from_slot(focus, catalog)
+    if len(products) == 1:
+        after = before.pick(products[0].id)
+    else:
+        after = Focus([p.id for p in products])
+    return _about(services, text, products, after, "product_info")
 
 
-def compare_turn(services: Any, text: Optional[Text], chosen: Sequence[Text] = (), focus: Sequence[Text] = ()) -> ProductTurn:
-    """A side-by-side comparison, differences first; asks for whatever is missing."""
+def _comparison(services: Any, ids: Sequence[Text], lead: Optional[Text], focus: Focus) -> ProductTurn:
     catalog = services.catalog
-    currency = catalog.shop.get("currency", "USD")
-    mentions = read_mentions(services, text, chosen)
-    ids = list(mentions.resolved)
-    if is_button_payload(text) or (len(ids) == 1 and not mentions.ambiguous and not mentions.unknown):
-        ids = list(dict.fromkeys(list(focus) + ids))  # "compare it with the X" / a button choice
-    if mentions.ambiguous:
-        return ProductTurn([clarify(services, mentions.ambiguous[0], "compare_products")], focus=ids)
-    if mentions.unknown and len(ids) < 2:
-        return ProductTurn(not_found(services, mentions.unknown[0], text or ""), focus=ids)
-    if len(ids) < 2:
-        if ids:
-            product = catalog.product(ids[0])
-            alternatives = services.graph.related(ids[0], "similar_to")[:4]
-            buttons = [button(p.display_name, "compare_products", product_id=p.id) for p in alternatives]
-            return ProductTurn(
-                [Reply(text=f"What would you like to compare the {product.display_name} with?", buttons=buttons)],
-                focus=ids,
-            )
-        return ProductTurn([Reply(text="Which products would you like me to compare? Name two or more, e.g. “compare the Pixel 8 and the Galaxy S24”.")])
-    comparison = services.graph.compare(ids[:4])
+    comparison = services.graph.compare(list(ids)[:4])
     products = comparison.products
     header = " vs ".join(p.display_name for p in products)
     rows = [row for row in comparison.rows][:MAX_COMPARE_ROWS]
     lines = [f"{row.label}: " + " | ".join(row.values) for row in rows]
     differing = sum(1 for row in comparison.rows if row.differs)
     summary = f"{header} — {differing} differences, listed first:" if differing else f"{header}:"
-    custom = cards_payload(products, currency)
+    if lead:
+        summary = f"{lead} {summary}"
+    custom = _cards(products, catalog)
     custom["comparison"] = [
         {"label": row.label, "values": list(row.values), "differs": bool(row.differs)} for row in comparison.rows
     ]
-    return ProductTurn([Reply(text=summary + "\n" + bullet_list(lines), custom=custom)], focus=[p.id for p in products])
+    shown = [p.id for p in products]
+    kept = focus if set(focus.shown) == set(shown) else Focus(shown)
+    return ProductTurn([Reply(text=summary + "\n" + bullet_list(lines), custom=custom)], focus=kept.slot())
+
+
+def _compare_with_what(services: Any, product: Any, focus: Focus) -> ProductTurn:
+    alternatives = services.graph.related(product.id, "similar_to")[:4]
+    buttons = [button(p.display_name, "compare_products", product_id=p.id) for p in alternatives]
+    return ProductTurn(
+        [Reply(text=f"What would you like to compare the {product.display_name} with?", buttons=buttons)],
+        focus=focus.slot(),
+    )
+
+
+def compare_turn(services: Any, text: Optional[Text], chosen: Sequence[Text] = (), focus: Sequence[Text] = ()) -> ProductTurn:
+    """A side-by-side comparison, differences first; asks for whatever is missing.
+    "which one is lighter?" about products named or in focus names the winner instead."""
+    catalog = services.catalog
+    current = Focus.from_slot(focus, catalog)
+    mentions = read_mentions(services, text, chosen)
+    ids = list(mentions.resolved)
+    if not ids and not mentions.ambiguous:
+        turn = follow_up(services, text, focus, "compare_products", mentions)
+        if turn is not None:
+            return turn
+    if len(ids) == 1 and current.shown and not is_button_payload(text):
+        ref = resolve(catalog, text, current)  # "compare the second one with the Pixel 7"
+        if ref.how in ("position", "other"):
+            ids = list(dict.fromkeys(ref.ids + ids))
+    if is_button_payload(text) or (len(ids) == 1 and not mentions.ambiguous and not mentions.unknown):
+        ids = list(dict.fromkeys(current.about + ids))  # "compare it with the X" / a button choice
+    if mentions.ambiguous:
+        return ProductTurn([clarify(services, mentions.ambiguous[0], "compare_products")], focus=ids)
+    if mentions.unknown and len(ids) < 2:
+        return ProductTurn(not_found(services, mentions.unknown[0], text or ""), focus=ids)
+    if len(ids) < 2:
+        if ids:
+            return _compare_with_what(services, catalog.product(ids[0]), Focus(ids))
+        return ProductTurn([Reply(text="Which products would you like me to compare? Name two or more, e.g. “compare the Pixel 8 and the Galaxy S24”.")])
+    products = [catalog.product(pid) for pid in ids[:4]]
+    return _about(services, text, products, Focus([p.id for p in products]), "compare_products")
 
 
 def _related_ids(services: Any, pid: Text) -> set:
@@ -270,8 +306,13 @@ def compatibility_turn(
     currency = catalog.shop.get("currency", "USD")
     mentions = read_mentions(services, text, chosen)
     ids = list(mentions.resolved)
+    current = Focus.from_slot(focus, catalog)
     if is_button_payload(text):
-        ids = list(dict.fromkeys(list(focus) + ids))
+        ids = list(dict.fromkeys(current.about + ids))
+    elif current.shown:
+        ref = resolve(catalog, text, current)  # "does the second one work with the X?"
+        if ref.how in ("position", "other") and not ref.missing:
+            ids = list(dict.fromkeys(ref.ids + ids))
     brands = mentions.brands
 
     # "Galaxy S24 case", "chargers for the Pixel 8": the linker already knows what fits.
@@ -333,8 +374,8 @@ def compatibility_turn(
                 text="These fit what you bought from us:\n" + bullet_list([one_line(p, currency) for p in items]),
                 custom=cards_payload(items, currency),
             )])
-    if not ids and focus:
-        ids = list(focus)[:1]
+    if not ids and current.shown:
+        ids = current.about[:1]
     if not ids:
         return ProductTurn([Reply(text="Which device should I check? Tell me its name, e.g. “what chargers work with the Pixel 8?”.")])
     device = catalog.product(ids[0])

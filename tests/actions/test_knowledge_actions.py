@@ -124,3 +124,19 @@ def test_the_action_server_registers_every_domain_action():
     executor.register_package("actions")
     domain_actions = set(yaml.safe_load((ROOT / "domain.yml").read_text())["actions"])
     assert domain_actions <= set(executor.actions)
+
+
+def test_a_follow_up_resolves_against_the_products_in_focus(services):
+    """After a comparison, "the cheaper one" (whichever product intent it gets) names the
+    cheaper product, and the focus keeps both with the cheaper one first."""
+    a, b = services.catalog.products_in("phones")[:2]
+    cheaper = min((a, b), key=lambda p: p.price)
+    for action, intent in ((ActionCompareProducts(), "compare_products"), (ActionProductInfo(), "product_info")):
+        tracker = make_tracker("the cheaper one", intent, slots={"products_in_focus": [a.id, b.id]})
+        messages, events = run_action(action, tracker)
+        assert messages[0]["text"].startswith(f"The {cheaper.display_name} has the lower price: {money(cheaper.price)}")
+        assert slots_of(events) == {"products_in_focus": [cheaper.id, a.id, b.id]}
+        # and "tell me more about it" is now about the cheaper one
+        tracker = make_tracker("tell me more about it", intent, slots=slots_of(events))
+        messages, _ = run_action(ActionProductInfo(), tracker)
+        assert [card["id"] for card in cards_in(messages)] == [cheaper.id]
