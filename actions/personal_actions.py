@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import ShopAction, customer_id, latest_text, rich
 from bot.dialogue.personal import profile_used, recommend_turn, search_turn
 from bot.dialogue.preferences import state_preferences
+from bot.dialogue.products import compare_turn
 from bot.dialogue.replies import send
 
 
@@ -57,7 +58,15 @@ class ActionSearchProducts(_PersonalAction):
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         services = self.services()
-        turn = search_turn(services, latest_text(tracker), _entities(tracker))
+        text, entities = latest_text(tracker), _entities(tracker)
+        focus = tracker.get_slot("products_in_focus") or []
+        query = services.search.parse(text, entities)
+        if focus and not (query.category or query.brands or query.fits or query.products):
+            # "which is the cheapest?" right after a list: about the products just shown
+            turn = compare_turn(services, text, focus=focus)
+            send(dispatcher, turn.replies, rich=rich(tracker))
+            return [SlotSet("products_in_focus", turn.focus)] if turn.focus is not None else []
+        turn = search_turn(services, text, entities)
         events: List[Dict[Text, Any]] = []
         if turn is None:
             profile = self.profile(tracker)
