@@ -9,6 +9,11 @@ is the database: the Rasa server's own tracker store engine when the console run
 inside it, else ``SHOPBOT_TRACKER_DB``, else the ``db`` of the SQL tracker store in
 ``endpoints.yml``, else ``var/conversations.db``. Intent and action names come from
 ``bot.names``.
+
+A bot turn that recommended products lists them with their source and reason, and the
+turn an action used the shopper's profile at carries that profile's summary (the
+``profile_used`` slot, ``bot.web.recommendations``): on the bot reply of that action, or,
+when the action said nothing itself, on the turn that follows.
 """
 
 import json
@@ -20,6 +25,7 @@ from typing import Any, Dict, Iterable, List, Optional, Set
 from sqlalchemy.engine import Engine
 
 from bot import names
+from bot.web.recommendations import PROFILE_SLOT, profile_used, recommendations_in
 from bot.web.store import TrackerEvents, tracker_db_path, tracker_engine_of  # noqa: F401 (re-exported)
 
 LOW_CONFIDENCE = 0.6
@@ -43,6 +49,10 @@ class Turn:
     buttons: List[Dict[str, Any]] = field(default_factory=list)
     custom: Optional[Dict[str, Any]] = None
     slots: Dict[str, Any] = field(default_factory=dict)
+    # bot turns: the recommended products with source and reason (``Recommendation.as_dict``)
+    recommendations: List[Dict[str, Any]] = field(default_factory=list)
+    # the profile an action used for this turn (``ProfileUsed.as_dict`` and ``set_by``: the action)
+    profile: Optional[Dict[str, Any]] = None
 
     @property
     def time(self) -> datetime:
@@ -143,6 +153,8 @@ def build(sender_id: str, rows: Iterable[Any]) -> Optional[Conversation]:
     turns: List[Turn] = []
     slots: Dict[str, Any] = {}
     last_action: Optional[str] = None
+    action_start = 0  # index in ``turns`` of the first turn the current action said
+    pending_profile: Optional[Dict[str, Any]] = None  # set by an action that said nothing
     stamps: List[float] = []
     channel = None
     intents: List[str] = []
@@ -180,8 +192,10 @@ def build(sender_id: str, rows: Iterable[Any]) -> Optional[Conversation]:
                 fallbacks += 1
             turns.append(Turn("user", event.get("text") or "", stamp, row.id, intent=intent,
                               confidence=confidence, entities=list(parse.get("entities") or []),
-                              sentiment=sentiment, slots=dict(slots)))
+                              sentiment=sentiment, slots=dict(slots), profile=pending_profile))
+            pending_profile = None
             last_action = None
+            action_start = len(turns)
         elif kind == "bot":
             metadata = event.get("metadata") or {}
             data = event.get("data") or {}
@@ -190,17 +204,30 @@ def build(sender_id: str, rows: Iterable[Any]) -> Optional[Conversation]:
                                   agent=metadata.get("agent"), slots=dict(slots)))
                 continue
             generated = metadata.get("source") == "generator" or bool(metadata.get("generated"))
+            custom = data.get("custom") if isinstance(data.get("custom"), dict) else None
             turns.append(Turn("bot", event.get("text") or "", stamp, row.id, action=last_action,
                               source="generator" if generated else "template",
-                              buttons=list(data.get("buttons") or []),
-                              custom=data.get("custom") if isinstance(data.get("custom"), dict) else None,
-                              slots=dict(slots)))
+                              buttons=list(data.get("buttons") or []), custom=custom, slots=dict(slots),
+                              recommendations=[r.as_dict() for r in recommendations_in(custom)],
+                              profile=pending_profile))
+            pending_profile = None
         elif kind == "action":
             last_action = event.get("name")
+            action_start = len(turns)
             fallback |= last_action in names.FALLBACK_ACTIONS
             handoff |= last_action in names.HANDOFF_ACTIONS
         elif kind == "slot":
             slots[event.get("name")] = event.get("value")
+            used = profile_used(event.get("value")) if event.get("name") == PROFILE_SLOT else None
+            if used is not None:
+                # Rasa stores an action's messages before the events it returned: the
+                # profile belongs to the first reply of this action, if it said anything
+                summary = {**used.as_dict(), "set_by": last_action}
+                said = next((t for t in turns[action_start:] if t.kind == "bot"), None)
+                if said is not None:
+                    said.profile = summary
+                else:
+                    pending_profile = summary
         elif kind == "reset_slots":
             slots = {}
         elif kind == "pause":
@@ -211,6 +238,8 @@ def build(sender_id: str, rows: Iterable[Any]) -> Optional[Conversation]:
                 slots = {}
     if not stamps:
         return None
+    if pending_profile is not None and turns:
+        turns[-1].profile = turns[-1].profile or pending_profile  # nothing followed: the last turn
     email = slots.get("email") if slots.get("verified_order") else None
     summary = Summary(
         sender_id=sender_id,

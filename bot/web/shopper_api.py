@@ -9,7 +9,8 @@ with an id alone (ids appear in logs, URLs and the staff console):
     GET    /web/api/history        the shopper's and the bot's messages, in order
     DELETE /web/api/history        clear the conversation: its stored events are deleted
     POST   /web/api/feedback       {turn, value: up|down}
-    POST   /web/api/click          {product_id}  (a product card was opened)
+    POST   /web/api/click          {product_id, source?}  (a product card was opened; source:
+                                   the recommendation's source, one of RECOMMENDATION_SOURCES)
     POST   /web/api/shopper        a new shopper token (the widget keeps it)
     POST   /web/api/consent        {personalization: bool}      (X-Shopper-Token)
     GET    /web/api/consent                                      (X-Shopper-Token)
@@ -31,7 +32,7 @@ from sanic.response import HTTPResponse
 
 from bot.names import GREET, HUMAN_HANDOFF, command
 from bot.web.sessions import conversation_of, issue_shopper, shopper_of
-from bot.web.store import FEEDBACK_VALUES, get_store, turn_key
+from bot.web.store import FEEDBACK_VALUES, get_store, recommendation_source, turn_key
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +234,8 @@ def add_shopper_routes(bp: Blueprint) -> None:
         product_id = body.get("product_id")
         if not isinstance(product_id, str) or not PRODUCT_ID.match(product_id):
             return error(400, "invalid product_id")
-        return stored_json(lambda: _public(get_store().add_click(sender_id, product_id)),
+        source = recommendation_source(body.get("source"))  # anything else: not a recommendation's click
+        return stored_json(lambda: _public(get_store().add_click(sender_id, product_id, source)),
                            "the click could not be stored")
 
     @bp.route("/web/api/shopper", methods=["POST"])

@@ -3,14 +3,19 @@
 Everything the Rasa server's web app stores or reads goes through here, on ONE engine
 per database URL (``engine_for``), whatever part asks:
 
-- ``WebStore``: feedback on bot replies, product card clicks and shoppers' consent
-  (tables ``feedback``, ``product_clicks``, ``consent``), with typed methods; the
-  console's feedback numbers come from ``WebStore.feedback_counts``.
+- ``WebStore``: feedback on bot replies, product card clicks (with the recommender's
+  source when the card was a recommendation) and shoppers' consent (tables ``feedback``,
+  ``product_clicks``, ``consent``), with typed methods; the console's feedback and
+  click-through numbers come from ``WebStore.feedback_counts`` and ``clicks_by_source``.
 - ``Database``: the base the staff console's tables (``bot.web.staff.models``) and the
   shop's tickets (``ShopTables``) sit on: tables created once per engine, sessions that
   commit or roll back as a unit.
 - ``TrackerEvents``: read-only, typed reads of Rasa's ``events`` table (the SQL tracker
-  store), for the console's conversation list and the exports.
+  store), for the console's conversation list, its analytics and the exports.
+
+Tables are created on first use; a column added to a table later (``product_clicks.source``)
+is added to a database made before it, nullable, on first use too (``add_missing_columns``),
+on SQLite and PostgreSQL alike.
 
 The tables live in the shop database (``bot.settings.database_url()``) next to those of
 ``bot.shop``, on their own declarative ``Base``s, written so the Rasa environment
@@ -18,6 +23,7 @@ The tables live in the shop database (``bot.settings.database_url()``) next to t
 """
 
 import datetime
+import logging
 import os
 import threading
 from contextlib import contextmanager
@@ -28,9 +34,12 @@ import yaml
 from sqlalchemy import (Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text,
                         UniqueConstraint, create_engine, event, func, inspect, select)
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, declarative_base
 
 from bot import settings
+
+logger = logging.getLogger(__name__)
 
 # --- engines: one per URL ---------------------------------------------------------------
 _engines: Dict[str, Engine] = {}
@@ -68,15 +77,55 @@ def adopt_engine(engine: Engine) -> Engine:
         return _engines.setdefault(url, engine)
 
 
-def ensure_tables(engine: Engine, metadata: MetaData) -> None:
-    """``create_all`` once per engine and metadata (cheap to call on every use)."""
+def ensure_tables(engine: Engine, metadata: MetaData, upgrade: bool = False) -> None:
+    """``create_all`` once per engine and metadata (cheap to call on every use); ``upgrade``
+    also adds the nullable columns a table of an older database lacks."""
     key = (id(engine), id(metadata))
     if key in _created:
         return
     with _engines_lock:
         if key not in _created:
             metadata.create_all(engine)
+            if upgrade:
+                add_missing_columns(engine, metadata)
             _created.add(key)
+
+
+def add_missing_columns(engine: Engine, metadata: MetaData) -> List[str]:
+    """Add to the existing tables of ``metadata`` the nullable columns they lack; returns
+    ``table.column`` of each one added.
+
+    ``create_all`` makes missing tables but never changes one that exists, so a database
+    made by an older version keeps its old columns. A nullable column without a default
+    can be added to a table with rows on SQLite and PostgreSQL alike (``ALTER TABLE ...
+    ADD COLUMN``); a NOT NULL one cannot, and is reported instead. Two processes adding
+    the same column at once: the second one's error is ignored when the column is there.
+    """
+    added: List[str] = []
+    inspector = inspect(engine)
+    preparer = engine.dialect.identifier_preparer
+    for table in metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable or column.primary_key:
+                logger.error("table %s lacks the required column %s: migrate it by hand", table.name, column.name)
+                continue
+            ddl = (f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.quote(column.name)} "
+                   f"{column.type.compile(dialect=engine.dialect)}")
+            try:
+                with engine.begin() as connection:
+                    connection.exec_driver_sql(ddl)
+            except SQLAlchemyError:
+                if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+                    raise
+                continue  # another process added it meanwhile
+            logger.info("added the column %s.%s", table.name, column.name)
+            added.append(f"{table.name}.{column.name}")
+    return added
 
 
 class Database:
@@ -87,6 +136,8 @@ class Database:
     """
 
     metadata: Optional[MetaData] = None
+    # whether tables of an older database get the (nullable) columns added since
+    upgrade_columns = False
 
     def __init__(self, url: Optional[str] = None) -> None:
         self.url = url or settings.database_url()
@@ -95,7 +146,7 @@ class Database:
     def engine(self) -> Engine:
         engine = engine_for(self.url)
         if self.metadata is not None:
-            ensure_tables(engine, self.metadata)
+            ensure_tables(engine, self.metadata, upgrade=self.upgrade_columns)
         return engine
 
     @contextmanager
@@ -119,6 +170,14 @@ class Database:
 Base = declarative_base()
 
 FEEDBACK_VALUES = ("up", "down")
+# Where a recommendation came from (the recommender's candidate sources): what the
+# recommendation payloads name and what a click on a recommendation card records.
+RECOMMENDATION_SOURCES = ("graph", "co_purchase", "embedding", "learned", "popular")
+
+
+def recommendation_source(value: Any) -> Optional[str]:
+    """``value`` if it names one of ``RECOMMENDATION_SOURCES``, else None."""
+    return value if isinstance(value, str) and value in RECOMMENDATION_SOURCES else None
 
 
 def _now() -> datetime.datetime:
@@ -150,7 +209,8 @@ class Consent(Base):
 
 
 class ProductClick(Base):
-    """A shopper opened a product card the assistant showed (recommendation clicks)."""
+    """A shopper opened a product card the assistant showed; ``source`` is the recommender's
+    source when the card was a recommendation (None for other cards and older clicks)."""
 
     __tablename__ = "product_clicks"
 
@@ -158,6 +218,14 @@ class ProductClick(Base):
     sender_id = Column(String(128), nullable=False, index=True)
     product_id = Column(String(64), nullable=False)
     created_at = Column(DateTime, nullable=False, default=_now)
+    # added after the first release: nullable, so older databases get it on first use
+    source = Column(String(16), nullable=True)
+
+
+class ClickRow(NamedTuple):
+    sender_id: str
+    product_id: str
+    source: Optional[str]
 
 
 def turn_key(ts: Any) -> str:
@@ -166,9 +234,11 @@ def turn_key(ts: Any) -> str:
 
 
 class WebStore(Database):
-    """Feedback, product card clicks and consent; tables created on first use."""
+    """Feedback, product card clicks and consent; tables created (and columns added since
+    an older version made them) on first use."""
 
     metadata = Base.metadata
+    upgrade_columns = True
 
     def set_feedback(self, sender_id: str, turn: Any, value: str) -> Dict[str, Any]:
         """Store (or change) the feedback on one turn; returns what is stored."""
@@ -203,14 +273,30 @@ class WebStore(Database):
                 counts.setdefault(sender, {})[str(value)] = int(n)
             return counts
 
-    def add_click(self, sender_id: str, product_id: str) -> Dict[str, Any]:
+    def add_click(self, sender_id: str, product_id: str, source: Optional[str] = None) -> Dict[str, Any]:
+        """Record a card click; a ``source`` that is not a recommendation source is stored as None."""
+        source = recommendation_source(source)
         with self.session() as session:
-            session.add(ProductClick(sender_id=sender_id, product_id=product_id, created_at=_now()))
-        return {"sender_id": sender_id, "product_id": product_id}
+            session.add(ProductClick(sender_id=sender_id, product_id=product_id, source=source, created_at=_now()))
+        return {"sender_id": sender_id, "product_id": product_id, "source": source}
 
     def click_count(self) -> int:
         with self.session() as session:
             return int(session.execute(select(func.count(ProductClick.id))).scalar() or 0)
+
+    def clicks_by_source(self) -> Dict[Optional[str], int]:
+        """How many clicks each source got; None: clicks that named no source."""
+        with self.session() as session:
+            rows = session.execute(select(ProductClick.source, func.count(ProductClick.id))
+                                   .group_by(ProductClick.source))
+            return {source: int(n) for source, n in rows}
+
+    def clicks_without_source(self) -> List[ClickRow]:
+        """The clicks that named no source (older widgets, other clients, plain product cards)."""
+        with self.session() as session:
+            rows = session.execute(select(ProductClick.sender_id, ProductClick.product_id)
+                                   .where(ProductClick.source.is_(None)).order_by(ProductClick.id))
+            return [ClickRow(sender, product, None) for sender, product in rows]
 
     def set_consent(self, shopper_id: str, personalization: bool) -> Dict[str, Any]:
         with self.session() as session:
@@ -313,14 +399,21 @@ class TrackerEvents:
                 return False
         return self._exists
 
-    def rows(self, sender_id: Optional[str] = None, since: Optional[float] = None) -> List[EventRow]:
-        """Every event of one conversation, or of all conversations active since ``since``."""
+    def rows(self, sender_id: Optional[str] = None, since: Optional[float] = None,
+             type_name: Optional[str] = None, containing: Optional[str] = None) -> List[EventRow]:
+        """Every event of one conversation, or of all conversations active since ``since``;
+        only those of one ``type_name`` (``bot``, ``user``, ...) and whose JSON contains
+        ``containing`` when given."""
         if not self.exists():
             return []
         query = select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp,
                        EVENTS.c.data)
         if sender_id is not None:
             query = query.where(EVENTS.c.sender_id == sender_id)
+        if type_name is not None:
+            query = query.where(EVENTS.c.type_name == type_name)
+        if containing is not None:
+            query = query.where(EVENTS.c.data.contains(containing, autoescape=True))
         if since is not None:
             # whole conversations that were active since then
             active = select(EVENTS.c.sender_id).where(EVENTS.c.timestamp >= since)

@@ -1,11 +1,13 @@
 """The chat widget in a real browser (headless Chromium) against the real ``rasa run``:
 the demo shop page, a shopper's conversation, quick replies, history after a reload,
-feedback, escaping of hostile text, product cards, and a phone-sized screen."""
+feedback, escaping of hostile text, product cards, and a phone-sized screen. Recommendation
+cards (reason, the source a click reports) are fed a recorded reply by a stand-in socket."""
 
 import json
 import re
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -201,5 +203,104 @@ def test_an_agents_message_in_the_history_is_labelled(browser, rasa_server):
     expect(agent.locator(".sb-agent-label")).to_have_text("Agent Ann <script>window.__xss=1</script>", timeout=30_000)
     expect(agent.locator(".sb-text")).to_have_text("Hello, I'm Ann <b>from support</b>")
     assert page.evaluate("window.__xss") is None
+    assert errors == []
+    context.close()
+
+
+# --- a recommendation reply, fed to the widget by a stand-in socket (no server needed) ------------
+SHOP = "http://shop.test"
+STATIC = Path(__file__).resolve().parents[2] / "bot" / "web" / "static"
+FAKE_SOCKET = """
+window.__recorded = [];
+window.io = function () {
+  var handlers = {};
+  var socket = {
+    connected: true,
+    on: function (name, fn) { handlers[name] = fn; if (name === "connect") setTimeout(fn, 0); },
+    emit: function (name, data) {
+      if (name === "session_request") handlers.session_confirm("s".repeat(24) + ".mac0123456789");
+    },
+  };
+  window.__botSays = function (message) { handlers.bot_uttered(message); };
+  return socket;
+};
+"""
+RECOMMENDATION_MESSAGE = {
+    "from": "bot", "timestamp": 1717405204.5, "text": "Here are two picks for you.",
+    "custom": {
+        "type": "product_cards",
+        "products": [
+            {"id": "SKU-20001", "name": "Garmin HRM-Pro Plus", "price_text": "$129.99", "url": f"{SHOP}/p/SKU-20001",
+             "source": "graph", "reason": "fits the Garmin Forerunner 265 you bought in May"},
+            {"id": "SKU-20002", "name": "Brooks Ghost 16", "price_text": "$139.95", "url": f"{SHOP}/p/SKU-20002"},
+        ],
+        "recommendations": [
+            {"product_id": "SKU-20001", "source": "graph",
+             "reason": "fits the Garmin Forerunner 265 you bought in May"},
+            {"product_id": "SKU-20002", "source": "co_purchase", "reason": XSS + " bought with your Glycerin"},
+        ],
+    },
+}
+PLAIN_CARD = {"from": "bot", "timestamp": 1717405300.0, "text": "The Galaxy S24.",
+              "custom": {"type": "product_cards", "products": [
+                  {"id": "SKU-10001", "name": "Galaxy S24", "url": f"{SHOP}/p/SKU-10001", "source": "bogus"}]}}
+
+
+def test_a_recommendation_card_shows_its_reason_and_its_click_reports_the_source(browser, screenshot):
+    """The widget as a shop embeds it; a stand-in socket delivers a recorded recommendation
+    reply in the contract's shape, the shopper API is answered by the test."""
+    context = browser.new_context()
+    clicks = []
+
+    def serve(route):
+        url = route.request.url
+        if url.endswith("/web/static/widget.js") or url.endswith("/web/static/widget.css"):
+            name = url.rsplit("/", 1)[1]
+            kind = "text/javascript" if name.endswith(".js") else "text/css"
+            route.fulfill(body=(STATIC / name).read_text(), content_type=f"{kind}; charset=utf-8")
+        elif url.endswith("/web/api/click"):
+            clicks.append(json.loads(route.request.post_data))
+            route.fulfill(json={"product_id": clicks[-1]["product_id"]})
+        elif url.endswith("/web/api/shopper"):
+            route.fulfill(json={"shopper_token": "p" * 24 + ".mac0123456789"})
+        elif "/web/api/" in url:
+            route.fulfill(json={"messages": [], "personalization": False, "updated_at": None})
+        elif "/p/" in url:
+            route.fulfill(body="<!doctype html><title>product</title>", content_type="text/html")
+        else:
+            route.fulfill(body=f"<!doctype html><html><head><link rel='stylesheet' href='/web/static/widget.css'>"
+                               f"<script>{FAKE_SOCKET}</script></head><body>"
+                               f"<script src='/web/static/widget.js' data-socket-url='{SHOP}'></script></body></html>",
+                          content_type="text/html; charset=utf-8")
+
+    context.route(f"{SHOP}/**", serve)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{SHOP}/")
+    page.get_by_role("button", name=re.compile("Open chat")).click()
+    page.wait_for_function("typeof window.__botSays === 'function'")
+    page.evaluate("message => window.__botSays(message)", RECOMMENDATION_MESSAGE)
+    page.evaluate("message => window.__botSays(message)", PLAIN_CARD)
+
+    cards = page.locator(".sb-card")
+    expect(cards).to_have_count(3)
+    expect(cards.nth(0).locator(".sb-card-reason")).to_have_text("fits the Garmin Forerunner 265 you bought in May")
+    # the reason comes from the payload's list when the card lacks it, and stays text
+    expect(cards.nth(1).locator(".sb-card-reason")).to_have_text(XSS + " bought with your Glycerin")
+    assert page.locator(".sb-log img[src='x']").count() == 0 and page.evaluate("window.__xss") is None
+    expect(cards.nth(2).locator(".sb-card-reason")).to_have_count(0)  # not a recommendation
+    screenshot(page, "widget-recommendation-cards")
+
+    for index in range(3):
+        with context.expect_page() as opened:
+            cards.nth(index).get_by_role("link").click()
+        opened.value.close()
+    deadline = time.time() + 10
+    while len(clicks) < 3 and time.time() < deadline:
+        page.wait_for_timeout(100)
+    assert clicks == [{"product_id": "SKU-20001", "source": "graph"},
+                      {"product_id": "SKU-20002", "source": "co_purchase"},
+                      {"product_id": "SKU-10001"}]  # an unknown source is not reported
     assert errors == []
     context.close()

@@ -1,4 +1,5 @@
-"""Analytics charts as PNG, drawn with matplotlib's Agg backend from conversation summaries.
+"""Analytics charts as PNG, drawn with matplotlib's Agg backend from conversation summaries
+(and, for recommendations, their click-through per source: ``bot.web.recommendations``).
 
 Rendering is CPU work, so each chart is cached for a few seconds: a page with eight
 charts, reloaded, does not redraw eight figures.
@@ -9,7 +10,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from datetime import date
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import matplotlib
 
@@ -17,6 +18,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
 
 from bot.web.conversations import Summary  # noqa: E402
+from bot.web.recommendations import ClickThrough  # noqa: E402
 
 CACHE_SECONDS = 10.0
 CHARTS = {
@@ -27,7 +29,7 @@ CHARTS = {
     "sentiment": "Share of conversations with negative sentiment",
     "intents": "Top intents",
     "feedback": "Shopper feedback",
-    "clicks": "Recommendation clicks",
+    "clicks": "Recommendation click-through by source",
 }
 _cache: Dict[str, Tuple[float, bytes]] = {}
 _lock = threading.Lock()
@@ -59,14 +61,15 @@ def metrics(summaries: List[Summary], feedback: Dict[str, Dict[str, int]], click
     }
 
 
-def render(name: str, summaries: List[Summary], feedback: Dict[str, Dict[str, int]], clicks: int) -> bytes:
+def render(name: str, summaries: List[Summary], feedback: Dict[str, Dict[str, int]], clicks: int,
+           click_through: Optional[ClickThrough] = None) -> bytes:
     if name not in CHARTS:
         raise KeyError(name)
     with _lock:
         hit = _cache.get(name)
         if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
             return hit[1]
-    png = _draw(name, summaries, feedback, clicks)
+    png = _draw(name, summaries, feedback, clicks, click_through)
     with _lock:
         _cache[name] = (time.monotonic(), png)
     return png
@@ -77,7 +80,8 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _draw(name: str, summaries: List[Summary], feedback: Dict[str, Dict[str, int]], clicks: int) -> bytes:
+def _draw(name: str, summaries: List[Summary], feedback: Dict[str, Dict[str, int]], clicks: int,
+          click_through: Optional[ClickThrough] = None) -> bytes:
     figure = Figure(figsize=(6, 3), dpi=90)
     axes = figure.add_subplot(1, 1, 1)
     axes.set_title(CHARTS[name], fontsize=10)
@@ -102,7 +106,7 @@ def _draw(name: str, summaries: List[Summary], feedback: Dict[str, Dict[str, int
         down = sum(v.get("down", 0) for v in feedback.values())
         axes.bar(["up", "down"], [up, down], color=["#55a868", "#c44e52"])
     elif name == "clicks":
-        axes.bar(["product card clicks"], [clicks], color="#8172b3")
+        _click_through(axes, click_through)
     if not summaries and name not in ("feedback", "clicks"):
         axes.text(0.5, 0.5, "no conversations yet", ha="center", va="center", transform=axes.transAxes)
     axes.tick_params(labelsize=7)
@@ -110,3 +114,18 @@ def _draw(name: str, summaries: List[Summary], feedback: Dict[str, Dict[str, int
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _click_through(axes: object, click_through: Optional[ClickThrough]) -> None:
+    """Click-through rate per source, each bar labelled ``clicks / shown``."""
+    if click_through is None or not click_through.impressions:
+        axes.text(0.5, 0.5, "no recommendations shown yet", ha="center", va="center", transform=axes.transAxes)
+        return
+    stats = click_through.sources
+    rates = [100 * (s.ctr or 0.0) for s in stats]
+    bars = axes.bar([s.label for s in stats], rates, color="#8172b3")
+    for bar, s in zip(bars, stats):
+        axes.annotate(f"{s.clicks} / {s.impressions}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                      ha="center", va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points")
+    axes.set_ylabel("click-through (%)", fontsize=8)
+    axes.set_ylim(0, max(max(rates) * 1.25, 1.0))

@@ -209,11 +209,24 @@
     return group;
   }
 
-  function renderCards(products) {
+  // the recommender's sources a click may report (the server accepts these only)
+  var REC_SOURCES = ["graph", "co_purchase", "embedding", "learned", "popular"];
+  function recSource(value) { return REC_SOURCES.indexOf(value) >= 0 ? value : null; }
+
+  /* Product cards; a recommendation's card ({source, reason} on the card or in the payload's
+     recommendations list) shows its reason and reports its source when clicked. */
+  function renderCards(products, recommendations) {
+    var byId = {};
+    (Array.isArray(recommendations) ? recommendations : []).forEach(function (r) {
+      if (r && typeof r === "object" && r.product_id !== undefined) byId[String(r.product_id)] = r;
+    });
     var list = el("ul", { className: "sb-cards", "aria-label": "Products" });
     products.forEach(function (p) {
       if (!p || typeof p !== "object") return;
-      var card = el("li", { className: "sb-card" });
+      var rec = byId[String(p.id)] || {};
+      var source = recSource(p.source) || recSource(rec.source);
+      var reason = typeof p.reason === "string" && p.reason ? p.reason : (typeof rec.reason === "string" ? rec.reason : "");
+      var card = el("li", { className: source ? "sb-card sb-recommended" : "sb-card" });
       var image = safeUrl(p.image);
       if (image) {
         var img = el("img", { className: "sb-card-image", src: image, alt: String(p.name || "Product"), loading: "lazy" });
@@ -226,7 +239,9 @@
         var link = el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, p.name || "Product");
         if (p.id) {
           link.addEventListener("click", function () {
-            postJson("POST", API + "/click", { product_id: String(p.id) }, sessionHeaders());
+            var click = { product_id: String(p.id) };
+            if (source) click.source = source;
+            postJson("POST", API + "/click", click, sessionHeaders());
           });
         }
         name.appendChild(link);
@@ -234,6 +249,7 @@
         name.textContent = String(p.name || "Product");
       }
       card.appendChild(name);
+      if (reason) card.appendChild(el("p", { className: "sb-card-reason" }, reason));
       var facts = el("p", { className: "sb-card-facts" });
       if (p.price_text) facts.appendChild(el("span", { className: "sb-card-price" }, p.price_text));
       if (p.rating !== undefined && p.rating !== null) {
@@ -313,7 +329,9 @@
     var custom = message.custom;
     if (custom && typeof custom === "object") {
       if (Array.isArray(custom.comparison) && custom.comparison.length) item.appendChild(renderComparison(custom));
-      else if (custom.type === "product_cards" && Array.isArray(custom.products)) item.appendChild(renderCards(custom.products));
+      else if ((custom.type === "product_cards" || Array.isArray(custom.recommendations)) && Array.isArray(custom.products)) {
+        item.appendChild(renderCards(custom.products, custom.recommendations));
+      }
     }
     var buttons = message.buttons || message.quick_replies;
     if (Array.isArray(buttons) && buttons.length) item.appendChild(renderButtons(buttons));

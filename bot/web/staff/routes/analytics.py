@@ -1,5 +1,6 @@
 """Analytics: the numbers and the PNG charts (``bot.web.staff.charts``), from the
-conversations and the web front's feedback and product clicks (``bot.web.store``)."""
+conversations and the web front's feedback and product clicks (``bot.web.store``), and
+the recommendations' click-through per source (``bot.web.recommendations``)."""
 
 import logging
 from typing import Any, Dict, Optional, Tuple
@@ -7,6 +8,7 @@ from typing import Any, Dict, Optional, Tuple
 from sanic import response
 from sanic.request import Request
 
+from bot.web.recommendations import ClickThrough, click_through
 from bot.web.staff import charts
 from bot.web.staff.console import StaffConsole, render
 
@@ -22,6 +24,15 @@ def web_numbers(console: StaffConsole) -> Tuple[Dict[str, Dict[str, int]], Optio
         return {}, None
 
 
+def recommendation_numbers(console: StaffConsole, request: Request) -> Optional[ClickThrough]:
+    """Impressions, clicks and click-through per source, or None when they can't be read."""
+    try:
+        return click_through(console.reader(request).events, console.web)
+    except Exception:  # noqa: BLE001 - as above
+        logger.exception("the recommendations' click-through could not be computed")
+        return None
+
+
 def register(bp: Any, console: StaffConsole) -> None:
     @bp.route("/staff/analytics", methods=["GET"], name="staff_analytics")
     @console.page()
@@ -29,7 +40,7 @@ def register(bp: Any, console: StaffConsole) -> None:
         feedback, clicks = web_numbers(console)
         numbers = charts.metrics(console.reader(request).summaries(), feedback, clicks or 0)
         return render(request, "analytics.html", charts=charts.CHARTS, numbers=numbers,
-                      clicks_tracked=clicks is not None)
+                      clicks_tracked=clicks is not None, recommendations=recommendation_numbers(console, request))
 
     @bp.route("/staff/analytics/<filename:str>", methods=["GET"], name="staff_chart")
     @console.api()
@@ -38,6 +49,7 @@ def register(bp: Any, console: StaffConsole) -> None:
         if name not in charts.CHARTS:
             return response.json({"error": "no such chart"}, status=404)
         feedback, clicks = web_numbers(console)
-        png = charts.render(name, console.reader(request).summaries(), feedback, clicks or 0)
+        through = recommendation_numbers(console, request) if name == "clicks" else None
+        png = charts.render(name, console.reader(request).summaries(), feedback, clicks or 0, through)
         return response.raw(png, content_type="image/png",
                             headers={"Cache-Control": f"private, max-age={int(charts.CACHE_SECONDS)}"})

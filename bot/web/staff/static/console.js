@@ -21,8 +21,52 @@
     text.className = "text";
     text.textContent = message.text || "";
     item.appendChild(meta);
+    if (message.profile) { item.appendChild(profile(message.profile)); }
     item.appendChild(text);
+    if (message.recommendations && message.recommendations.length) {
+      item.appendChild(recommendations(message.recommendations));
+    }
     list.appendChild(item);
+  }
+
+  function node(tag, className, text) {
+    var element = document.createElement(tag);
+    if (className) { element.className = className; }
+    if (text !== undefined) { element.textContent = text; }
+    return element;
+  }
+
+  // the "Profile used" panel of a turn (as the page's template draws it)
+  function profile(p) {
+    var box = node("div", "profile-used " + (p.personalized ? "personalized" : "generic"));
+    box.appendChild(node("b", "", "Profile used"));
+    box.appendChild(document.createTextNode(" · " + (p.why || "")));
+    var facts = node("dl");
+    var rows = [["categories", (p.top_categories || []).join(", ")], ["brands", (p.top_brands || []).join(", ")],
+                ["price band", p.price_band || ""], ["owned", String(p.owned || 0)],
+                ["preferences", (p.preferences || []).join("; ")]];
+    rows.forEach(function (row) {
+      if (!row[1]) { return; }
+      facts.appendChild(node("dt", "", row[0]));
+      facts.appendChild(node("dd", "", row[1]));
+    });
+    box.appendChild(facts);
+    return box;
+  }
+
+  // a recommendation reply's products, each with its source and reason
+  function recommendations(items) {
+    var listed = node("ol", "recommendations");
+    items.forEach(function (r) {
+      var entry = node("li");
+      entry.appendChild(node("span", "source source-" + String(r.source || "unknown").replace(/[^a-z_]/g, ""),
+                             r.source_label || r.source || ""));
+      entry.appendChild(document.createTextNode(" "));
+      entry.appendChild(node("b", "", r.name || r.product_id || ""));
+      if (r.reason) { entry.appendChild(node("div", "reason", r.reason)); }
+      listed.appendChild(entry);
+    });
+    return listed;
   }
 
   function poll() {
