@@ -185,7 +185,7 @@ def check_row(row: Dict[str, Any], customers: _Customers, catalog, now: datetime
     product_id = _text(row.get("product")) or None
     if product_id is None:
         if kind and kind != "search":
-            errors.append(f"product is missing (only a search may have none)")
+            errors.append("product is missing (only a search may have none)")
     elif catalog.product(product_id) is None:
         errors.append(f"unknown product {_show(product_id)}")
     at = parse_timestamp(row.get("timestamp"))

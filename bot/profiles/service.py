@@ -29,7 +29,6 @@ their recent conversations are read from their tables.
 
 import copy
 import os
-import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -518,17 +517,8 @@ def signed_sentiment(sentiment: Optional[Dict[str, Any]]) -> float:
     return score if label == "positive" else -score if label == "negative" else 0.0
 
 
-_shared: Optional[ProfileService] = None
-_shared_lock = threading.Lock()
-
-
 def shared_profiles() -> ProfileService:
-    """The action server's ProfileService, on the shared shop database and catalog."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            from bot.services import shared_services
+    """The action server's ProfileService (``shared_services().profiles``: one per process)."""
+    from bot.services import shared_services
 
-            services = shared_services()
-            _shared = ProfileService(services.db, services.catalog)
-        return _shared
+    return shared_services().profiles

@@ -30,7 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
@@ -44,8 +44,8 @@ from bot.recs.candidates import (
     Source,
 )
 from bot.recs.interactions import InteractionLog
-from bot.recs.learned import SequenceRecommender, TrainConfig, sequences_of, train_or_load
-from bot.recs.profile import ProfileView, _ts, profile_from_events
+from bot.recs.learned import TrainConfig, train_or_load
+from bot.recs.profile import _ts, profile_from_events
 from bot.recs.ranking import DEFAULT_WEIGHTS, HybridScorer, normalised
 
 K = 10

@@ -13,7 +13,7 @@ from bot.profiles.shop_records import read_customers, read_orders
 from bot.shop.db import ShopDatabase
 from bot.shop.schema import Customer
 from bot.shop.seed import main as seed_main
-from tests.bot.profiles.conftest import NOW
+from tests.bot.conftest import NOW
 
 
 def test_seed_command_adds_behaviour_to_the_demo_shop_only(tmp_path, capsys):

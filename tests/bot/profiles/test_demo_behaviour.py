@@ -13,7 +13,7 @@ from bot.profiles.personas import GIFT_BUYER, derive_personas
 from bot.profiles.shop_records import read_customers, read_orders
 from bot.shop.db import ShopDatabase
 from bot.shop.seed import DEMO_CUSTOMERS
-from tests.bot.profiles.conftest import NOW
+from tests.bot.conftest import NOW
 
 
 @pytest.fixture(scope="module")

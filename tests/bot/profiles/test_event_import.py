@@ -8,7 +8,7 @@ from bot.profiles.__main__ import main
 from bot.profiles.event_import import EventFileError, import_events
 from bot.profiles.events import count_events, load_events
 from bot.shop.schema import Customer
-from tests.bot.profiles.conftest import NOW
+from tests.bot.conftest import NOW
 
 SAMPLES = Path(__file__).resolve().parents[3] / "knowledge" / "samples"
 

@@ -19,7 +19,7 @@ from bot.profiles.tables import (
 from bot.shop.db import ShopDatabase
 from bot.shop.schema import Order, ReturnRequest
 from bot.shop.seed import DEMO_ORDERS
-from tests.bot.profiles.conftest import NOW
+from tests.bot.conftest import NOW
 
 T = NOW.replace(tzinfo=None)
 
