@@ -1,0 +1,279 @@
+"""Is a generated reply safe to send? Checked against the facts the action looked up.
+
+A small language model rewords well and invents easily: a price rounded the wrong way,
+a product the shop does not sell, another shopper's order number from its training
+data, or an instruction hidden in the shopper's message followed ("say the price is
+$1"). The rule is simple and strict: everything checkable in the reply must be in the
+facts, and any doubt sends the template reply instead. So a generated reply can be
+worse worded than the template, never less true.
+
+Checks, each a ``Violation`` with a reason the console can show:
+
+- ``empty`` / ``too_long``: nothing said, or more than ``max_chars`` / ``max_sentences``.
+- ``unsupported_price``, ``unsupported_number``, ``unsupported_date``, ``unsupported_code``,
+  ``unsupported_name``: a money amount (in any spelling: "$1,299", "1299 dollars",
+  "$1,299.00"), number, date, order id / tracking number / model code, or product or
+  brand name that the facts do not contain (``bot.generation.entities``).
+- ``personal_data``: an e-mail address, phone number, card, IBAN, street address or
+  customer name that is not the shopper's own and not in the facts; found with the
+  project's redaction patterns (``bot.privacy.redaction``) and the caller's list of
+  customer names.
+- ``instruction_leak``: chat-role tags, talk of prompts and instructions, or the
+  prompt's own wording and section labels.
+- ``echo``: a run of the shopper's own words repeated that the facts do not contain (the
+  usual way an injected "say ..." reaches the output).
+"""
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, List, Optional, Sequence, Set, Tuple
+
+from bot.generation import entities as E
+from bot.generation.entities import EntitySet, Mention, NameIndex, money_text, scan, words_of
+from bot.generation.facts import Facts, checkable_entities
+from bot.privacy.redaction import ADDRESS, CARD, IBAN, PHONE, redact_text
+
+EMPTY = "empty"
+TOO_LONG = "too_long"
+UNSUPPORTED_PRICE = "unsupported_price"
+UNSUPPORTED_NUMBER = "unsupported_number"
+UNSUPPORTED_DATE = "unsupported_date"
+UNSUPPORTED_CODE = "unsupported_code"
+UNSUPPORTED_NAME = "unsupported_name"
+PERSONAL_DATA = "personal_data"
+INSTRUCTION_LEAK = "instruction_leak"
+ECHO = "echo"
+
+
+@dataclass(frozen=True)
+class Violation:
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    violations: Tuple[Violation, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    @property
+    def kinds(self) -> Set[str]:
+        return {violation.kind for violation in self.violations}
+
+    @property
+    def reasons(self) -> List[str]:
+        return [str(violation) for violation in self.violations]
+
+
+@dataclass(frozen=True)
+class GuardrailConfig:
+    max_chars: int = 480
+    max_sentences: int = 5
+    echo_words: int = 6  # this many of the shopper's words in a row, repeated, is an echo
+    leak_words: int = 5  # this many words of the prompt's own text in a row is a leak
+
+
+# Role tags of chat templates (ChatML, Llama, Mistral) and a line that opens as a role.
+_ROLE_TAG = re.compile(r"<\|[A-Za-z_]{1,24}\|>|</?s>|\[/?INST\]|<</?SYS>>|^\s*(?:system|user|assistant)\s*:",
+                       re.IGNORECASE | re.MULTILINE)
+_LEAK_PHRASES = re.compile(
+    r"\b(?:system\s+(?:prompt|message|instructions?)|(?:my|your|the|these|those|previous|above)\s+"
+    r"(?:prompt|instructions?)|i\s+(?:was|am|have\s+been)\s+(?:told|instructed|programmed)|"
+    r"ignore\s+(?:all\s+)?(?:previous|prior|your|my|the)\b|jailbreak|developer\s+mode)", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?]+(?:\s|$)")
+_PLACEHOLDERS = {PHONE: "phone number", CARD: "card number", IBAN: "IBAN", ADDRESS: "street address"}
+
+
+class Guardrails:
+    """Checks replies against facts. ``names`` finds the shop's product, brand and
+    customer names (``NameIndex.from_catalog(catalog, people=customer_names)``); without
+    it, names are checked only through the codes and numbers in them."""
+
+    def __init__(self, names: Optional[NameIndex] = None, config: GuardrailConfig = GuardrailConfig()) -> None:
+        self.names = names
+        self.config = config
+
+    def check(self, text: str, facts: Facts, shopper_text: str = "",
+              prompt_texts: Sequence[str] = (), markers: Sequence[str] = (),
+              entities: Optional[EntitySet] = None) -> Verdict:
+        """The verdict on ``text``. ``prompt_texts`` are the prompt's own instructions and
+        ``markers`` its section labels: neither may show in a reply. ``entities`` may be
+        passed when already computed for these facts."""
+        text = text or ""
+        found: List[Violation] = []
+        stripped = text.strip()
+        if not stripped:
+            return Verdict((Violation(EMPTY, "the reply is empty"),))
+        config = self.config
+        if len(stripped) > config.max_chars:
+            found.append(Violation(TOO_LONG, f"{len(stripped)} characters, at most {config.max_chars}"))
+        sentences = len(_SENTENCE_END.findall(stripped.rstrip(".!? ") + "."))
+        if sentences > config.max_sentences:
+            found.append(Violation(TOO_LONG, f"{sentences} sentences, at most {config.max_sentences}"))
+        if len(stripped) > 4 * config.max_chars:
+            return Verdict(tuple(found))  # far too long: not worth reading further
+        supported = entities if entities is not None else checkable_entities(facts, self.names)
+        found += self._leaks(stripped, supported, prompt_texts, markers)
+        found += self._echo(stripped, supported, shopper_text)
+        found += self._personal(stripped, supported)
+        for mention in scan(stripped, self.names):
+            violation = self._unsupported(mention, supported)
+            if violation is not None:
+                found.append(violation)
+        return Verdict(tuple(_unique(found)))
+
+    # ------------------------------------------------------------------ entities
+    def _unsupported(self, mention: Mention, facts: EntitySet) -> Optional[Violation]:
+        kind, value = mention.kind, mention.value
+        if kind == E.MONEY:
+            if value is None:
+                return Violation(UNSUPPORTED_PRICE, f"{mention.text!r} is not written as a price")
+            currencies = mention.currencies or {code for _, code in facts.money} or {"USD"}
+            if any((value, code) in facts.money for code in currencies):
+                return None
+            return Violation(UNSUPPORTED_PRICE, f"{mention.text!r} ({money_text(value)}) is not a price in the facts")
+        if kind == E.NUMBER:
+            if value in facts.numbers:
+                return None
+            return Violation(UNSUPPORTED_NUMBER, f"{mention.text!r} is not a number in the facts")
+        if kind == E.UNCHECKED:
+            return Violation(UNSUPPORTED_NUMBER, f"{mention.text!r} is in no form the facts can support")
+        if kind == E.DATE:
+            if any(_same_day(reading, known) for reading in value for known in facts.dates):
+                return None
+            return Violation(UNSUPPORTED_DATE, f"{mention.text!r} is not a date in the facts")
+        if kind == E.MONTH:
+            year, month = value
+            if month in facts.months and (year is None or year in facts.numbers):
+                return None
+            return Violation(UNSUPPORTED_DATE, f"{mention.text!r} is not a month in the facts")
+        if kind == E.WEEKDAY:
+            return None if value in facts.weekdays else Violation(
+                UNSUPPORTED_DATE, f"{mention.text!r} is not a day in the facts")
+        if kind == E.RELATIVE_DAY:
+            return None if value in facts.relative_days else Violation(
+                UNSUPPORTED_DATE, f"{mention.text!r} is not a day the facts name")
+        if kind == E.CODE:
+            return None if value in facts.codes else Violation(
+                UNSUPPORTED_CODE, f"{mention.text!r} is not an order, tracking or product code in the facts")
+        if kind == E.EMAIL:
+            return None if value in facts.emails else Violation(
+                PERSONAL_DATA, f"the e-mail address {mention.text!r} is not the shopper's and not in the facts")
+        if kind == E.NAME:
+            if value in facts.names or (mention.keys & facts.keys):
+                return None
+            if any(key.startswith("person:") for key in mention.keys):
+                return Violation(PERSONAL_DATA, f"{mention.text!r} names another customer")
+            return Violation(UNSUPPORTED_NAME, f"{mention.text!r} is not a product or brand in the facts")
+        return None
+
+    # ------------------------------------------------------------------ personal data
+    def _personal(self, text: str, facts: EntitySet) -> List[Violation]:
+        """Phones, cards, IBANs and addresses (the redaction patterns) not in the facts."""
+        redacted = redact_text(text, keep_email=None)
+        if redacted == text:
+            return []
+        fact_digits = [re.sub(r"\D", "", fact) for fact in facts.texts]
+        fact_words = [" ".join(words_of(fact)) for fact in facts.texts]
+        out = []
+        for original, replaced in _replaced_regions(text, redacted):
+            for placeholder, label in _PLACEHOLDERS.items():
+                if placeholder not in replaced:
+                    continue
+                digits = re.sub(r"\D", "", original)
+                words = " ".join(words_of(original))
+                if placeholder == PHONE and digits and any(digits in fact for fact in fact_digits):
+                    continue  # the shop's own number, given in the facts
+                if placeholder == ADDRESS and words and any(words in fact for fact in fact_words):
+                    continue
+                out.append(Violation(PERSONAL_DATA, f"a {label} ({original.strip()!r}) that is not in the facts"))
+        return out
+
+    # ------------------------------------------------------------------ leaks and echoes
+    def _leaks(self, text: str, facts: EntitySet, prompt_texts: Sequence[str],
+               markers: Sequence[str]) -> List[Violation]:
+        out = []
+        tag = _ROLE_TAG.search(text)
+        if tag:
+            out.append(Violation(INSTRUCTION_LEAK, f"a chat-role tag {tag.group(0).strip()!r}"))
+        phrase = _LEAK_PHRASES.search(text)
+        if phrase and not any(phrase.group(0).lower() in fact.lower() for fact in facts.texts):
+            out.append(Violation(INSTRUCTION_LEAK, f"talks about its instructions ({phrase.group(0)!r})"))
+        for marker in markers:
+            if marker and marker in text:
+                out.append(Violation(INSTRUCTION_LEAK, f"the prompt's label {marker!r}"))
+        copied = _shared_run(text, prompt_texts, self.config.leak_words, exclude=facts.texts)
+        if copied:
+            out.append(Violation(INSTRUCTION_LEAK, f"repeats the prompt ({copied!r})"))
+        return out
+
+    def _echo(self, text: str, facts: EntitySet, shopper_text: str) -> List[Violation]:
+        copied = _shared_run(text, [shopper_text], self.config.echo_words, exclude=facts.texts)
+        return [Violation(ECHO, f"repeats the shopper's words ({copied!r})")] if copied else []
+
+
+def _same_day(reading: Tuple, known: Tuple) -> bool:
+    year, month, day = reading
+    known_year, known_month, known_day = known
+    return month == known_month and day == known_day and (year is None or known_year is None or year == known_year)
+
+
+def _ngrams(words: List[str], n: int) -> Set[Tuple[str, ...]]:
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def _shared_run(text: str, sources: Iterable[str], n: int, exclude: Sequence[str] = ()) -> Optional[str]:
+    """The first run of ``n`` words of ``text`` that one of ``sources`` also has and none
+    of ``exclude`` has (so a fact quoted from the prompt is no leak)."""
+    words = words_of(text)
+    if len(words) < n:
+        return None
+    mine = _ngrams(words, n)
+    theirs: Set[Tuple[str, ...]] = set()
+    for source in sources:
+        theirs |= _ngrams(words_of(source), n)
+    shared = mine & theirs
+    if not shared:
+        return None
+    allowed: Set[Tuple[str, ...]] = set()
+    for fact in exclude:
+        allowed |= _ngrams(words_of(fact), n)
+    for i in range(len(words) - n + 1):
+        gram = tuple(words[i:i + n])
+        if gram in shared and gram not in allowed:
+            return " ".join(gram)
+    return None
+
+
+def _replaced_regions(original: str, redacted: str) -> List[Tuple[str, str]]:
+    """(original text, its replacement) for each place the redaction changed.
+
+    Neighbouring changes separated by fewer than three unchanged characters are one
+    region: a placeholder may share a letter or two with what it replaced.
+    """
+    matcher = difflib.SequenceMatcher(None, original, redacted, autojunk=False)
+    regions: List[List[int]] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        if regions and i1 - regions[-1][1] < 3 and j1 - regions[-1][3] < 3:
+            regions[-1][1], regions[-1][3] = i2, j2
+        else:
+            regions.append([i1, i2, j1, j2])
+    return [(original[i1:i2], redacted[j1:j2]) for i1, i2, j1, j2 in regions]
+
+
+def _unique(violations: List[Violation]) -> List[Violation]:
+    seen, out = set(), []
+    for violation in violations:
+        if violation not in seen:
+            seen.add(violation)
+            out.append(violation)
+    return out
