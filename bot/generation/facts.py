@@ -11,7 +11,8 @@ shopper is told comes from the same lookup as the template reply, worded differe
 - ``orders``: id, status, dates, carrier, tracking number, total, item names.
 - ``profile_lines``: the profile summary the shopper may hear about themselves
   (``ProfileService.summary(...)["lines"]``).
-- ``shopper_name`` / ``shopper_email``: the shopper's own, which a reply may use.
+- ``shopper_name`` / ``shopper_email``: the shopper's own, which a reply may use;
+  ``shop_name``: the shop's, likewise.
 
 The constructors ``ProductFact.from_product`` and ``OrderFact.from_view`` read the
 project's catalog products and ``bot.shop.orders.OrderView`` by attribute (duck typing),
@@ -140,6 +141,7 @@ class Facts:
     shopper_email: Optional[str] = None
     currency: str = "USD"
     today: Optional[date] = None  # makes "today"/"tomorrow" checkable against the dates
+    shop_name: Optional[str] = None  # the shop may name itself
 
     def with_answer(self, answer: str) -> "Facts":
         return replace(self, answer=answer)
@@ -156,7 +158,7 @@ class Facts:
                 out.append(product.brand)
         out += [order.line() for order in self.orders]
         out += list(self.profile_lines)
-        out += [value for value in (self.shopper_name, self.shopper_email) if value]
+        out += [value for value in (self.shopper_name, self.shopper_email, self.shop_name) if value]
         return out
 
     def is_empty(self) -> bool:

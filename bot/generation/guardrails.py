@@ -13,13 +13,15 @@ Checks, each a ``Violation`` with a reason the console can show:
 - ``unsupported_price``, ``unsupported_number``, ``unsupported_date``, ``unsupported_code``,
   ``unsupported_name``: a money amount (in any spelling: "$1,299", "1299 dollars",
   "$1,299.00"), number, date, order id / tracking number / model code, or product or
-  brand name that the facts do not contain (``bot.generation.entities``).
+  brand name that the facts do not contain (``bot.generation.entities``); and any other
+  capitalised word inside a sentence that no fact contains (an invented city, person or
+  product the catalog does not know).
 - ``personal_data``: an e-mail address, phone number, card, IBAN, street address or
   customer name that is not the shopper's own and not in the facts; found with the
   project's redaction patterns (``bot.privacy.redaction``) and the caller's list of
   customer names.
-- ``instruction_leak``: chat-role tags, talk of prompts and instructions, or the
-  prompt's own wording and section labels.
+- ``instruction_leak``: chat-role tags, talk of prompts and instructions or of "the
+  customer" (the prompt's framing), or the prompt's own wording and section labels.
 - ``echo``: a run of the shopper's own words repeated that the facts do not contain (the
   usual way an injected "say ..." reaches the output).
 """
@@ -86,8 +88,14 @@ _ROLE_TAG = re.compile(r"<\|[A-Za-z_]{1,24}\|>|</?s>|\[/?INST\]|<</?SYS>>|^\s*(?
 _LEAK_PHRASES = re.compile(
     r"\b(?:system\s+(?:prompt|message|instructions?)|(?:my|your|the|these|those|previous|above)\s+"
     r"(?:prompt|instructions?)|i\s+(?:was|am|have\s+been)\s+(?:told|instructed|programmed)|"
-    r"ignore\s+(?:all\s+)?(?:previous|prior|your|my|the)\b|jailbreak|developer\s+mode)", re.IGNORECASE)
+    r"ignore\s+(?:all\s+)?(?:previous|prior|your|my|the)\b|jailbreak|developer\s+mode|"
+    # the prompt's framing: a reply speaks to the shopper, never about "the customer"
+    r"the\s+(?:customer|shopper)(?:'s|s)?\b|(?:the|your|this)\s+question\s+is)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?]+(?:\s|$)")
+_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]*(?:['’][a-z]+)?\b")
+_SENTENCE_OPENERS = set(".!?:;\"'(•-—–*\n")
+_ALWAYS_CAPITALISED = {"I", "I'm", "I'll", "I've", "I'd", "I’m", "I’ll", "I’ve", "I’d", "OK"}
+_CALENDAR = set(E.MONTHS) | set(E.WEEKDAYS)
 _PLACEHOLDERS = {PHONE: "phone number", CARD: "card number", IBAN: "IBAN", ADDRESS: "street address"}
 
 
@@ -123,11 +131,38 @@ class Guardrails:
         found += self._leaks(stripped, supported, prompt_texts, markers)
         found += self._echo(stripped, supported, shopper_text)
         found += self._personal(stripped, supported)
-        for mention in scan(stripped, self.names):
+        mentions = scan(stripped, self.names)
+        for mention in mentions:
             violation = self._unsupported(mention, supported)
             if violation is not None:
                 found.append(violation)
+        found += self._proper_nouns(stripped, mentions, supported)
         return Verdict(tuple(_unique(found)))
+
+    def _proper_nouns(self, text: str, mentions: List[Mention], facts: EntitySet) -> List[Violation]:
+        """Capitalised words inside a sentence that no fact contains: invented places,
+        people and products the name index does not know ("at our store in Los Angeles")."""
+        taken = bytearray(len(text))
+        for mention in mentions:
+            taken[mention.start:mention.end] = b"\x01" * (mention.end - mention.start)
+        known = set()
+        for fact in facts.texts:
+            known.update(words_of(fact))
+        out, run = [], []
+        for match in _CAPITALISED.finditer(text):
+            word = match.group(0)
+            before = text[:match.start()].rstrip()
+            opens_sentence = not before or before[-1] in _SENTENCE_OPENERS
+            if (any(taken[match.start():match.end()]) or opens_sentence or word in _ALWAYS_CAPITALISED
+                    or word.lower() in known or word.lower() in _CALENDAR):
+                run = []
+                continue
+            if run and text[run[-1].end():match.start()] == " ":
+                out[-1] = (out[-1][0], match.end())
+            else:
+                out.append((match.start(), match.end()))
+            run.append(match)
+        return [Violation(UNSUPPORTED_NAME, f"{text[start:end]!r} is not in the facts") for start, end in out]
 
     # ------------------------------------------------------------------ entities
     def _unsupported(self, mention: Mention, facts: EntitySet) -> Optional[Violation]:
@@ -205,7 +240,7 @@ class Guardrails:
             out.append(Violation(INSTRUCTION_LEAK, f"a chat-role tag {tag.group(0).strip()!r}"))
         phrase = _LEAK_PHRASES.search(text)
         if phrase and not any(phrase.group(0).lower() in fact.lower() for fact in facts.texts):
-            out.append(Violation(INSTRUCTION_LEAK, f"talks about its instructions ({phrase.group(0)!r})"))
+            out.append(Violation(INSTRUCTION_LEAK, f"talks about its prompt, instructions or roles ({phrase.group(0)!r})"))
         for marker in markers:
             if marker and marker in text:
                 out.append(Violation(INSTRUCTION_LEAK, f"the prompt's label {marker!r}"))
@@ -215,7 +250,8 @@ class Guardrails:
         return out
 
     def _echo(self, text: str, facts: EntitySet, shopper_text: str) -> List[Violation]:
-        copied = _shared_run(text, [shopper_text], self.config.echo_words, exclude=facts.texts)
+        # a product name asked about and answered is no echo: the run needs words of its own
+        copied = _shared_run(text, [shopper_text], self.config.echo_words, exclude=facts.texts, min_novel=3)
         return [Violation(ECHO, f"repeats the shopper's words ({copied!r})")] if copied else []
 
 
@@ -229,9 +265,11 @@ def _ngrams(words: List[str], n: int) -> Set[Tuple[str, ...]]:
     return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
-def _shared_run(text: str, sources: Iterable[str], n: int, exclude: Sequence[str] = ()) -> Optional[str]:
+def _shared_run(text: str, sources: Iterable[str], n: int, exclude: Sequence[str] = (),
+                min_novel: int = 0) -> Optional[str]:
     """The first run of ``n`` words of ``text`` that one of ``sources`` also has and none
-    of ``exclude`` has (so a fact quoted from the prompt is no leak)."""
+    of ``exclude`` has (so a fact quoted from the prompt is no leak), with at least
+    ``min_novel`` words that no text of ``exclude`` uses at all."""
     words = words_of(text)
     if len(words) < n:
         return None
@@ -243,11 +281,14 @@ def _shared_run(text: str, sources: Iterable[str], n: int, exclude: Sequence[str
     if not shared:
         return None
     allowed: Set[Tuple[str, ...]] = set()
+    known: Set[str] = set()
     for fact in exclude:
-        allowed |= _ngrams(words_of(fact), n)
+        fact_words = words_of(fact)
+        allowed |= _ngrams(fact_words, n)
+        known.update(fact_words)
     for i in range(len(words) - n + 1):
         gram = tuple(words[i:i + n])
-        if gram in shared and gram not in allowed:
+        if gram in shared and gram not in allowed and sum(word not in known for word in gram) >= min_novel:
             return " ".join(gram)
     return None
 

@@ -28,7 +28,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional, Sequence, Tuple
 
 from bot.generation.entities import NameIndex
@@ -153,6 +153,8 @@ class Rephraser:
         if not (template_text or "").strip():
             return Served(template_text, TEMPLATE, "nothing to reword")
         facts = (facts or Facts()).with_answer(template_text)
+        if facts.shop_name is None and self.shop_name:
+            facts = replace(facts, shop_name=self.shop_name)
         if profile_summary:
             facts = facts.with_profile(profile_summary)
         prompt = build_prompt(template_text, facts, facts.profile_lines, shopper_text or "", self.shop_name)

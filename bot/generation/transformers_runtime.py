@@ -171,6 +171,7 @@ class TransformersGenerator(Generator):
         vocab = tokenizer.get_vocab()
         self.stop_ids = {vocab[token] for token in controls if token and token in vocab}
         self._lock = threading.Lock()
+        self.prefix_cache = True  # reuse the system turn's keys and values (off: for comparison)
         self._prefix_ids: Optional[List[int]] = None
         self._prefix_cache: Any = None
         self._sampler = torch.Generator().manual_seed(config.seed)
@@ -252,7 +253,8 @@ class TransformersGenerator(Generator):
         prompt starts with it, else a fresh cache and the whole prompt."""
         from transformers import DynamicCache
 
-        prefix = system_ids if len(system_ids) < len(ids) and ids[:len(system_ids)] == system_ids else None
+        usable = self.prefix_cache and len(system_ids) < len(ids) and ids[:len(system_ids)] == system_ids
+        prefix = system_ids if usable else None
         if prefix is None:
             self._prefix_ids, self._prefix_cache = None, None
             return DynamicCache(), ids

@@ -199,3 +199,31 @@ def test_a_hostile_reply_is_read_in_linear_time(guard, facts):
     verdict = guard.check("1," * 20000 + "a1-" * 20000, facts)
     assert not verdict.ok
     assert time.perf_counter() - started < 5.0
+
+
+@pytest.mark.parametrize("reply, ok", [
+    ("Your order is waiting at our store in Los Angeles.", False),   # an invented place
+    ("It was packed by Bob, our best picker.", False),               # an invented person
+    ("Thanks for shopping at Peak & Pixel, Jane!", True),            # the shop's and the shopper's names
+    ("Great choice! Samsung phones are popular.", True),             # capitalised to open a sentence
+    ("Sure: Samsung makes it, and I think it's great.", True),
+])
+def test_capitalised_words_no_fact_contains_are_refused(guard, facts, reply, ok):
+    from dataclasses import replace
+
+    verdict = guard.check(reply, replace(facts, shop_name="Peak & Pixel"))
+    assert verdict.ok is ok, verdict.reasons
+    if not ok:
+        assert UNSUPPORTED_NAME in verdict.kinds
+
+
+def test_speaking_of_the_customer_is_the_prompts_framing_leaking(guard, facts):
+    verdict = guard.check("The customer asked about the Galaxy S24.", facts)
+    assert INSTRUCTION_LEAK in verdict.kinds
+
+
+def test_answering_with_the_product_name_the_shopper_asked_about_is_no_echo(guard, catalog):
+    charger = next(p for p in catalog.products if p.display_name.startswith("Anker 735"))
+    facts = Facts(products=(ProductFact.from_product(charger),))
+    question = f"is the {charger.display_name.lower()} in stock"
+    assert guard.check(f"Yes, the {charger.display_name} is in stock.", facts, shopper_text=question).ok
