@@ -8,9 +8,10 @@ to the first token (prefill, with the system turn's keys and values cached after
 first call), the decode rate, and the whole reply latency (generation + guardrails).
 The guardrails' verdicts are counted too: that is the stock model before fine-tuning.
 
-    source scripts/env.sh && .venv-actions/bin/python benchmarks/generation_bench.py [--threads 2]
+    source scripts/env.sh && .venv-actions/bin/python benchmarks/generation_bench.py [--threads 1] [--quantize int8]
 
-Writes ``benchmarks/results/generation_eval.json`` (``runtimes.<name>``, other keys kept)
+Writes ``benchmarks/results/generation_eval.json`` (``runtimes.<name>``: ``transformers``, or
+``transformers_int8`` with ``--quantize int8``; other keys kept)
 and prints a markdown table. Only the transformers runtime exists yet; llama.cpp comes
 in the next increment and will add ``runtimes.llama_cpp`` beside it.
 """
@@ -100,11 +101,14 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default SHOPBOT_TORCH_THREADS or all CPUs)")
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--no-prefix-cache", action="store_true", help="recompute the system turn every time")
+    parser.add_argument("--quantize", choices=["int8"], default=None, help="SHOPBOT_GENERATOR_QUANTIZE for this run")
     parser.add_argument("--limit", type=int, default=None, help="first N prompts only")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     if args.threads:
         os.environ["SHOPBOT_TORCH_THREADS"] = str(args.threads)
+    if args.quantize:
+        os.environ["SHOPBOT_GENERATOR_QUANTIZE"] = args.quantize
 
     import torch
 
@@ -146,7 +150,7 @@ def main() -> int:
         "prefix_cache": generator.prefix_cache,
         "threads": torch.get_num_threads(),
         "model": Path(settings.model_path()).name,
-        "dtype": "float32",
+        "dtype": settings.quantize or "float32",
         "machine": {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2),
                     "python": platform.python_version(), "torch": torch.__version__},
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

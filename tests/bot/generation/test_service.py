@@ -186,7 +186,8 @@ def test_order_facts_from_the_shop_database(shop_db, scripted, names):
     facts = Facts(orders=(OrderFact.from_view(view),), shopper_email="jane.doe@example.com")
     template = describe_status(view, now=view.shipped_at)
     shipped = view.shipped_at.strftime("%B ") + str(view.shipped_at.day)
-    good = f"Your order ORD-100345 left with {view.carrier} on {shipped}."
+    expected = view.estimated_delivery.strftime("%B ") + str(view.estimated_delivery.day)
+    good = f"Your order ORD-100345 left with {view.carrier} on {shipped} and should arrive on {expected}."
     assert rephraser(scripted(good), names).reply(template, facts, shopper_text="where is it?").path == GENERATED
     bad = rephraser(scripted("Your order ORD-100234 left today."), names).reply(template, facts, shopper_text="?")
     assert bad.path == FALLBACK and any(r.startswith(UNSUPPORTED_CODE) for r in bad.violations)
