@@ -200,7 +200,7 @@ class Guardrails:
         if kind == E.UNCHECKED:
             return Violation(UNSUPPORTED_NUMBER, f"{mention.text!r} is in no form the facts can support")
         if kind == E.DATE:
-            if any(_same_day(reading, known) for reading in value for known in facts.dates):
+            if any(_same_day(reading, known, facts.numbers) for reading in value for known in facts.dates):
                 return None
             return Violation(UNSUPPORTED_DATE, f"{mention.text!r} is not a date in the facts")
         if kind == E.MONTH:
@@ -299,10 +299,16 @@ def _key_facts(mentions: Iterable[Mention]) -> "_KeyFacts":
     return out
 
 
-def _same_day(reading: Tuple, known: Tuple) -> bool:
+def _same_day(reading: Tuple, known: Tuple, numbers: Set) -> bool:
+    """The reply's day is the fact's: same month and day, and a year only if the fact has
+    it ("May 9, 2023" is not supported by "May 9" unless 2023 is in the facts)."""
     year, month, day = reading
     known_year, known_month, known_day = known
-    return month == known_month and day == known_day and (year is None or known_year is None or year == known_year)
+    if (month, day) != (known_month, known_day):
+        return False
+    if year is None or year == known_year:
+        return True
+    return known_year is None and E.canonical(year) in numbers
 
 
 def _ngrams(words: List[str], n: int) -> Set[Tuple[str, ...]]:

@@ -249,3 +249,10 @@ def test_an_order_reply_keeps_its_date_or_number(names):
     guard = Guardrails(names)
     assert guard.check("Your order was delivered on May 9.", facts).ok
     assert DROPS_FACTS in guard.check("I'm sorry, but I'm unable to give you a specific answer.", facts).kinds
+
+
+def test_a_year_the_facts_do_not_give_is_refused(guard):
+    facts = Facts(answer="Your order ORD-100234 was delivered on May 9.")
+    assert guard.check("It was delivered on May 9.", facts).ok
+    verdict = guard.check("It was delivered on May 9, 2023.", facts)
+    assert UNSUPPORTED_DATE in verdict.kinds, verdict.reasons

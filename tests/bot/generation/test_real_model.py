@@ -20,6 +20,18 @@ from bot.generation.transformers_runtime import DONE_FILE, _file_digest, convert
 GENEROUS_S = 30.0  # a bound for a loaded shared machine, not the latency target
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread(real_generator):
+    """One torch thread while these tests decode: on a busy two-core machine a second
+    thread made decoding 8x slower (BENCHMARKS.md). Restored after, for other tests."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def test_the_model_comes_from_the_package_and_converts_once(real_model_conversion):
     directory, log = real_model_conversion
     gguf = default_model_path()
