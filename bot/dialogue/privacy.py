@@ -265,11 +265,16 @@ def _anonymous_consent(profiles: Any, allow: bool, conversation_id: Optional[Tex
 def _forget_session_preferences(profiles: Any, conversation_id: Optional[Text]) -> int:
     if not conversation_id:
         return 0
+    from bot.profiles.service import PreferenceError
+
     forgotten = 0
     for preference in profiles.get(None, conversation_id).preferences:
-        if profiles.forget_preference(preference.kind, preference.value, conversation_id=conversation_id,
-                                      category=preference.category or None):
-            forgotten += 1
+        try:
+            if profiles.forget_preference(preference.kind, preference.value, conversation_id=conversation_id,
+                                          category=preference.category or None):
+                forgotten += 1
+        except PreferenceError:  # the catalog no longer has it: it expires with the session
+            continue
     return forgotten
 
 
