@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SWEEP_SECONDS = 15.0
 DEFAULT_GRACE_SECONDS = 10.0
+# How long a turn waits for the look-up of its own erasure request: a shop database that
+# hangs (a cut network path) must not hold up the reply; the sweep takes the request then.
+LOOKUP_TIMEOUT_SECONDS = 3.0
 
 
 def _seconds(name: str, default: float) -> float:
@@ -99,14 +102,15 @@ async def complete(agent: Any, erasure: Erasure) -> Dict[Text, int]:
 
 
 async def complete_pending(agent: Any, conversation_id: Optional[Text] = None,
-                           grace: Optional[float] = None) -> int:
+                           grace: Optional[float] = None, lookup_timeout: Optional[float] = None) -> int:
     """Complete the pending requests (of one conversation, or all older than ``grace`` seconds)."""
     if agent is None:
         return 0
     before = None
     if grace:
         before = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=grace)
-    pending = await _in_thread(pending_erasures, shop_db(), conversation_id, before)
+    lookup = _in_thread(pending_erasures, shop_db(), conversation_id, before)
+    pending = await (asyncio.wait_for(lookup, lookup_timeout) if lookup_timeout else lookup)
     done = 0
     for erasure in pending:
         try:
@@ -120,7 +124,9 @@ async def complete_pending(agent: Any, conversation_id: Optional[Text] = None,
 async def after_turn(app: Any, conversation_id: Text) -> None:
     """What the channels call once a message is handled: erase now if this turn asked to."""
     try:
-        await complete_pending(_agent_of(app), conversation_id)
+        await complete_pending(_agent_of(app), conversation_id, lookup_timeout=LOOKUP_TIMEOUT_SECONDS)
+    except asyncio.TimeoutError:
+        logger.warning("the shop database did not answer in time after a turn; the erasure sweep will look")
     except Exception:  # noqa: BLE001 - the shopper already has the reply; the sweep retries
         logger.exception("looking for an erasure after a turn failed")
 

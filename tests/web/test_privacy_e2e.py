@@ -13,6 +13,7 @@ An anonymous shopper is told the truth and can clear the conversation.
 import json
 import sqlite3
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -151,17 +152,16 @@ def test_the_export_is_a_download_link_whose_token_is_never_stored(rasa_server):
     priya = customer_id(rasa_server, "priya.patel@example.com")
     sender = new_sender("export")
     assert "Shall I prepare it?" in texts(say(rasa_server, sender, "download my data", priya))
-    [reply] = say(rasa_server, sender, "/affirm", priya)
-    assert reply["custom"]["type"] == "download" and reply["custom"]["path"] in reply["text"]
-    status, data = chat.call("GET", rasa_server["url"] + reply["custom"]["path"])
+    replies = say(rasa_server, sender, "/affirm", priya)  # REST: the text, and the custom payload apart
+    custom = next(r["custom"] for r in replies if r.get("custom"))
+    assert custom["type"] == "download" and custom["path"] in texts(replies)
+    status, data = chat.call("GET", rasa_server["url"] + custom["path"])
     assert status == 200 and data["customer"]["email"] == "priya.patel@example.com"
     assert data["behaviour_events"] and data["orders"] and "Orders are kept" in data["orders_note"]
-    import urllib.request
-
-    with urllib.request.urlopen(rasa_server["url"] + reply["custom"]["path"], timeout=60) as answer:
-        assert answer.headers["Content-Disposition"].startswith('attachment; fihannahme="my-data-')
+    with urllib.request.urlopen(rasa_server["url"] + custom["path"], timeout=60) as answer:
+        assert answer.headers["Content-Disposition"].startswith('attachment; filename="my-data-')
         assert answer.headers["Cache-Control"] == "no-store"
-    token = reply["custom"]["path"].split("token=", 1)[1]
+    token = custom["path"].split("token=", 1)[1]
     stored = json.dumps(tracker_rows(rasa_server, chat.rest_conversation_id(rasa_server, sender)))
     assert token not in stored and "token=[expired]" in stored
     assert "priya.patel@example.com" not in stored  # the JSON never went into a message
