@@ -111,3 +111,16 @@ def test_the_sweep_leaves_requests_younger_than_the_grace_period(setup):
     requests.request_erasure(shop, "r-seven-old", 7, now=now - timedelta(minutes=5))
     assert asyncio.run(erasure.complete_pending(Agent(trackers), grace=60)) == 1
     assert senders(path) == ["r-anonymous", "r-seventy"]
+
+
+def test_after_a_turn_the_channels_erase_what_it_asked_for(setup):
+    from types import SimpleNamespace
+
+    shop, trackers, path = setup
+    app = SimpleNamespace(ctx=SimpleNamespace(agent=Agent(trackers)))
+    asyncio.run(erasure.after_turn(app, "r-seventy"))  # nothing asked: nothing happens
+    assert len(senders(path)) == 4
+    requests.request_erasure(shop, "r-seventy", 70)
+    asyncio.run(erasure.after_turn(app, "r-seventy"))
+    assert senders(path) == ["r-anonymous", "r-seven-now", "r-seven-old"]
+    asyncio.run(erasure.after_turn(SimpleNamespace(ctx=SimpleNamespace(agent=None)), "r-seven-now"))  # not ready
