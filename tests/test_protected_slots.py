@@ -15,7 +15,7 @@ from tests.conftest import ROOT, in_rasa_env
 
 pytestmark = pytest.mark.skipif(not in_rasa_env(), reason="needs the Rasa environment (.venv)")
 
-PROTECTED = ("verified_order", "order_lookup_locked")
+PROTECTED = ("verified_order", "order_lookup_locked", "privacy_pending")
 FORGED = "ORD-100456:0123456789abcdef0123456789abcdef"
 OTHER = "someone.else@example.com"
 

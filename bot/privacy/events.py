@@ -15,6 +15,8 @@ from typing import Any, Dict
 
 from bot.privacy.redaction import mask_email, redact_for_storage
 
+# The metadata key the channels stamp server-side (``bot.web.inbound.SERVER_KEY``).
+SERVER_STAMP = "shopbot"
 # Slots and entities that hold the customer's e-mail address.
 EMAIL_SLOTS = frozenset({"email"})
 EMAIL_ENTITIES = frozenset({"email"})
@@ -57,6 +59,11 @@ def redact_event(event: Dict[str, Any]) -> Dict[str, Any]:
             copy[key] = redact_email_value(value)
         elif key == "entities":
             copy[key] = redact_entities(value)
+        elif key == "metadata" and isinstance(value, dict):
+            # the server's own stamp (bot.web.inbound: channel, client key, customer id) holds
+            # no shopper text, and a deletion finds a customer's conversations by its id
+            copy[key] = {part: item if part == SERVER_STAMP and isinstance(item, dict) else _redact(item)
+                         for part, item in value.items()}
         elif key == "parse_data" and isinstance(value, dict):
             copy[key] = {
                 part: redact_entities(item) if part == "entities"

@@ -11,7 +11,9 @@ store, support tickets, logs, exports) stores a redacted form:
 - phone numbers, e-mail addresses, and street addresses (house number, street name
   and a street-type word such as Street, Ave or Rd, with an optional flat or unit).
 
-Order numbers, prices, dates, tracking numbers and SKUs are left alone.
+Order numbers, prices, dates, tracking numbers and SKUs are left alone. The token of a
+privacy export's download link (a short-lived bearer credential, ``bot.privacy.requests``)
+becomes ``[expired]``: the shopper saw the link once, nothing that keeps the message keeps it.
 
 Two flavours: ``redact_text`` (tickets, logs) replaces e-mail addresses by ``[email]``
 except the customer's own, which staff need to reply; ``redact_for_storage`` (stored
@@ -258,7 +260,19 @@ def mask_email(email: str) -> str:
     return f"{local[0]}***@{domain}"
 
 
+# --- download links ----------------------------------------------------------------------
+# A privacy export's link carries a bearer token (``bot.privacy.requests``): it is shown to
+# the shopper once and masked wherever the message is kept.
+_DOWNLOAD_TOKEN = re.compile(r"(/web/api/privacy/export\?token=)[A-Za-z0-9_.-]{1,200}")
+LINK_TOKEN = "[expired]"
+
+
+def _download_tokens(text: str) -> str:
+    return _DOWNLOAD_TOKEN.sub(lambda match: match.group(1) + LINK_TOKEN, text) if "export?token=" in text else text
+
+
 def _redact(text: str, email: Callable[[str], str]) -> str:
+    text = _download_tokens(text)  # before the rest: a token's digits are no phone number
     text = _emails(text, email)  # first, so digits inside addresses stay with them
     text = _ibans(text)  # before cards and phones, which would take the account's digits
     text = _cards(text)

@@ -15,10 +15,12 @@ options; botfront's rasa-webchat works with it unchanged) that
 - sends our widget (which announces itself in ``session_request``) each bot message as
   ONE ``bot_uttered`` event with text, quick replies, the custom payload and the turn's
   timestamp; every other client gets exactly Rasa's shapes (``rasa_messages``);
-- answers a turn that would end in silence with an apology (``bot.web.delivery``);
+- answers a turn that would end in silence with an apology (``bot.web.delivery``), and
+  erases the conversations of a turn that confirmed "delete my data" (``bot.web.erasure``);
 - mounts the web routes at the server's root: the demo shop ``/shop/``, the widget's
   files ``/web/static/``, the shopper APIs ``/web/api/``, the demo shop's sign-in picker
-  (``bot.web.demo``, only with ``SHOPBOT_DEMO=1``) and, when present, the readiness
+  (``bot.web.demo``, only with ``SHOPBOT_DEMO=1``), the privacy export download
+  (``bot.web.privacy_api``) and, when present, the readiness
   endpoint and the staff console (``bot.web.staff``).
 """
 
@@ -35,7 +37,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.web import demo, limits, registry, sessions, shopper_api
+from bot.web import demo, erasure, limits, privacy_api, registry, sessions, shopper_api
 from bot.web.delivery import APOLOGY, apology_buttons, needs_apology
 from bot.web.inbound import prepare
 
@@ -46,6 +48,9 @@ STATIC_DIR = WEB_DIR / "static"
 TEMPLATE_DIR = WEB_DIR / "templates"
 SHOP_PRODUCTS = 6
 BOT_MESSAGE_KEYS = ("text", "buttons", "quick_replies", "custom", "image", "attachment", "elements")
+# Custom payloads only our widget acts on (a download button, the Personalize switch's new
+# state); the message's text says the same (the link itself), so other clients get only that.
+WIDGET_ONLY_CUSTOM = frozenset({"download", "consent"})
 
 
 def widget_message(message: Dict[Text, Any]) -> Dict[Text, Any]:
@@ -97,8 +102,9 @@ def rasa_messages(message: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         out.append({"attachment": {"type": "image", "payload": {"src": message["image"]}}})
     elif message.get("attachment"):
         out.append({"attachment": message["attachment"]})
-    if message.get("custom"):
-        out.append({"custom": message["custom"]})
+    custom = message.get("custom")
+    if custom and not (isinstance(custom, dict) and custom.get("type") in WIDGET_ONLY_CUSTOM):
+        out.append({"custom": custom})
     return out
 
 
@@ -292,6 +298,8 @@ class ShopSocketIOInput(SocketIOInput):
 
         web.static("/web/static", str(STATIC_DIR), name="widget_static")
         shopper_api.add_shopper_routes(web)
+        privacy_api.add_privacy_routes(web)
+        erasure.add_erasure_sweep(web)  # the conversation history part of "delete my data"
         demo.add_demo_routes(web)  # 404 unless SHOPBOT_DEMO=1
         try:
             from bot.web.health import add_health_routes
@@ -392,5 +400,6 @@ class ShopSocketIOInput(SocketIOInput):
                 logger.exception("handling a socket.io message failed")
             if output.sent == before and await needs_apology(self.app, conversation):
                 await output.send_text_with_buttons(conversation, APOLOGY, apology_buttons())
+            await erasure.after_turn(self.app, conversation)  # "delete my data" confirmed this turn
 
         return bp

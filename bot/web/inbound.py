@@ -28,8 +28,9 @@ from bot.identity.tokens import verify
 from bot.web.sessions import shopper_of
 
 DEFAULT_MAX_CHARS = 2000
-# entities the assistant's own buttons send (bot/dialogue: faq topics, products, return reasons)
-PAYLOAD_ENTITIES = frozenset({"faq_topic", "product_id", "return_reason"})
+# entities the assistant's own buttons send (bot/dialogue: faq topics, products, return reasons,
+# which privacy right: bot/dialogue/privacy.py; it only picks the question, the identity decides whose)
+PAYLOAD_ENTITIES = frozenset({"faq_topic", "product_id", "return_reason", "privacy_right"})
 PAYLOAD_VALUE_CHARS = 200
 SERVER_KEY = "shopbot"
 IDENTITY_KEY = "identity"

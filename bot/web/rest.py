@@ -9,7 +9,9 @@ optional ``"metadata"`` object) and the same answer (a JSON list of bot messages
   caller reaches a widget's conversation;
 - the message passes ``bot.web.inbound.prepare`` (length cap with a notice, payload
   entities filtered, server-set metadata);
-- a turn that would end in silence (a failed action) gets an apology.
+- a turn that would end in silence (a failed action) gets an apology;
+- a turn that confirmed "delete my data" has its conversations erased before the answer
+  returns (``bot.web.erasure``).
 """
 
 import logging
@@ -23,7 +25,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.web import limits
+from bot.web import erasure, limits
 from bot.web.delivery import APOLOGY, apology_buttons, needs_apology
 from bot.web.inbound import prepare
 from bot.web.sessions import rest_conversation
@@ -87,6 +89,7 @@ class ShopRestInput(RestInput):
                 logger.exception("handling a REST message failed")
             if len(collector.messages) == before and await needs_apology(request.app, conversation):
                 await collector.send_text_with_buttons(conversation, APOLOGY, apology_buttons())
+            await erasure.after_turn(request.app, conversation)  # "delete my data" confirmed this turn
             return response.json(collector.messages)
 
         return webhook

@@ -12,8 +12,13 @@ with an id alone (ids appear in logs, URLs and the staff console):
     POST   /web/api/click          {product_id, source?}  (a product card was opened; source:
                                    the recommendation's source, one of RECOMMENDATION_SOURCES)
     POST   /web/api/shopper        a new shopper token (the widget keeps it)
-    POST   /web/api/consent        {personalization: bool}      (X-Shopper-Token)
-    GET    /web/api/consent                                      (X-Shopper-Token)
+    POST   /web/api/consent        {personalization: bool}      (X-Identity-Token or X-Shopper-Token)
+    GET    /web/api/consent                                      (X-Identity-Token or X-Shopper-Token)
+
+Consent: with a valid ``X-Identity-Token`` (the signed-in shopper's JWT, as the widget
+sends it) the switch is the customer's own choice, the flag the chat sets too
+(``bot.web.privacy_api``, ``"scope": "customer"``); without one it is kept per widget
+shopper token (``"scope": "session"``).
 
 The history comes from the running agent's tracker store, so it survives a reload and
 another device with the same session token. Every error is a JSON ``{"error": ...}``
@@ -31,6 +36,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.names import GREET, HUMAN_HANDOFF, command
+from bot.web.privacy_api import get_customer_consent, set_customer_consent, signed_in_customer
 from bot.web.sessions import conversation_of, issue_shopper, shopper_of
 from bot.web.store import FEEDBACK_VALUES, get_store, recommendation_source, turn_key
 
@@ -243,18 +249,39 @@ def add_shopper_routes(bp: Blueprint) -> None:
         return response.json({"shopper_token": issue_shopper()})
 
     @bp.route("/web/api/consent", methods=["POST"])
-    @owned(shopper_key_of, NEED_SHOPPER, with_body=True)
-    async def post_consent(request: Request, shopper_id: Text, body: Dict[Text, Any]) -> HTTPResponse:
+    async def post_consent(request: Request) -> HTTPResponse:
+        customer = signed_in_customer(request)
+        shopper_id = shopper_key_of(request) if customer is None else None
+        if customer is None and shopper_id is None:
+            return error(401, NEED_SHOPPER)
+        body = _json_body(request)
+        if body is None:
+            return error(400, "expected a JSON object")
         personalization = body.get("personalization")
         if not isinstance(personalization, bool):
             return error(400, "personalization must be true or false")
-        return stored_json(lambda: _public(get_store().set_consent(shopper_id, personalization)),
+        if customer is not None:  # the customer's own choice: the same flag the chat sets
+            return stored_json(lambda: set_customer_consent(customer, personalization),
+                               "the consent could not be stored")
+        return stored_json(lambda: _session_scope(get_store().set_consent(shopper_id, personalization)),
                            "the consent could not be stored")
 
     @bp.route("/web/api/consent", methods=["GET"])
-    @owned(shopper_key_of, NEED_SHOPPER)
-    async def get_consent(request: Request, shopper_id: Text) -> HTTPResponse:
-        return stored_json(lambda: _public(get_store().get_consent(shopper_id)), "the consent could not be read")
+    async def get_consent(request: Request) -> HTTPResponse:
+        customer = signed_in_customer(request)
+        if customer is not None:
+            return stored_json(lambda: get_customer_consent(customer), "the consent could not be read")
+        shopper_id = shopper_key_of(request)
+        if shopper_id is None:
+            return error(401, NEED_SHOPPER)
+        return stored_json(lambda: _session_scope(get_store().get_consent(shopper_id)),
+                           "the consent could not be read")
+
+
+def _session_scope(stored: Dict[Text, Any]) -> Dict[Text, Any]:
+    """An anonymous shopper's consent: kept for the widget; the assistant keeps nothing of
+    theirs beyond the conversation either way."""
+    return {**_public(stored), "scope": "session"}
 
 
 def _public(stored: Dict[Text, Any]) -> Dict[Text, Any]:

@@ -298,6 +298,18 @@ class WebStore(Database):
                                    .where(ProductClick.source.is_(None)).order_by(ProductClick.id))
             return [ClickRow(sender, product, None) for sender, product in rows]
 
+    def forget_conversations(self, sender_ids: Any) -> Dict[str, int]:
+        """Delete the feedback and product clicks of these conversations (an erasure)."""
+        ids = [s for s in sender_ids if s]
+        if not ids:
+            return {"feedback": 0, "clicks": 0}
+        from sqlalchemy import delete
+
+        with self.session() as session:
+            feedback = session.execute(delete(Feedback).where(Feedback.sender_id.in_(ids))).rowcount
+            clicks = session.execute(delete(ProductClick).where(ProductClick.sender_id.in_(ids))).rowcount
+        return {"feedback": int(feedback or 0), "clicks": int(clicks or 0)}
+
     def set_consent(self, shopper_id: str, personalization: bool) -> Dict[str, Any]:
         with self.session() as session:
             row = session.get(Consent, shopper_id)

@@ -21,13 +21,16 @@ It is chosen in ``endpoints.yml`` by module path (Rasa passes ``host``, ``domain
 
 ``delete`` removes every event of a conversation (all its sessions): what "Clear
 conversation" needs, where Rasa alone only appends a ``Restarted`` event and keeps the
-rest. ``delete_conversation`` finds the store behind Rasa's wrappers.
+rest. ``delete_conversation`` finds the store behind Rasa's wrappers, and
+``conversations_of_customer`` the conversations a signed-in customer had (their user
+messages carry ``metadata.shopbot.customer_id``, which redaction keeps): what "delete my
+data" erases (``bot.web.erasure``).
 """
 
 import json
 import logging
 import os
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
@@ -166,3 +169,59 @@ async def delete_conversation(tracker_store: Any, sender_id: Text) -> bool:
         store.store.pop(sender_id, None)
         return True
     return False
+
+
+async def delete_conversation_events(tracker_store: Any, sender_id: Text) -> Optional[int]:
+    """Like ``delete_conversation``, returning how many events went (None where it cannot delete)."""
+    store = unwrap_tracker_store(tracker_store)
+    if isinstance(store, SQLTrackerStore):  # ours (a subclass) and Rasa's own
+        return _delete_events(store, sender_id)
+    if isinstance(store, InMemoryTrackerStore):
+        serialised = store.store.pop(sender_id, None)
+        return len(_stored_events(serialised)) if serialised is not None else 0
+    return None
+
+
+def _stored_events(serialised: Any) -> List[Dict[Text, Any]]:
+    try:
+        events = json.loads(serialised).get("events") if isinstance(serialised, (str, bytes)) else None
+    except ValueError:
+        return []
+    return [e for e in events or [] if isinstance(e, dict)]
+
+
+def _signed_in_as(event: Dict[Text, Any], customer_id: int) -> bool:
+    metadata = event.get("metadata")
+    stamp = metadata.get("shopbot") if isinstance(metadata, dict) else None
+    value = stamp.get("customer_id") if isinstance(stamp, dict) else None
+    return isinstance(value, int) and not isinstance(value, bool) and value == customer_id
+
+
+def conversations_of_customer(tracker_store: Any, customer_id: int) -> List[Text]:
+    """The conversations with a user message from this signed-in customer, sorted.
+
+    SQL stores: a ``LIKE`` on the stored JSON narrows the rows (``"customer_id": 7`` also
+    matches 70), each candidate is then read exactly. A scan of the events table, which
+    is fine for something a shopper asks for rarely.
+    """
+    cid = int(customer_id)
+    store = unwrap_tracker_store(tracker_store)
+    found = set()
+    if isinstance(store, SQLTrackerStore):
+        with store.session_scope() as session:
+            rows = (session.query(store.SQLEvent.sender_id, store.SQLEvent.data)
+                    .filter(store.SQLEvent.type_name == "user",
+                            store.SQLEvent.data.like(f'%"customer_id": {cid}%'))
+                    .all())
+        for sender_id, data in rows:
+            try:
+                event = json.loads(data)
+            except (TypeError, ValueError):
+                continue
+            if isinstance(event, dict) and _signed_in_as(event, cid):
+                found.add(sender_id)
+    elif isinstance(store, InMemoryTrackerStore):
+        for sender_id, serialised in list(store.store.items()):
+            if any(e.get("event") == "user" and _signed_in_as(e, cid) for e in _stored_events(serialised)):
+                found.add(sender_id)
+    return sorted(found)

@@ -13,7 +13,13 @@
  * with data-identity="<token>" on this script tag or ShopbotWidget.signIn(token);
  * ShopbotWidget.signOut() drops it. The widget keeps it in sessionStorage (gone with the
  * tab) and sends it as customData.identity with every session_request and message; the
- * server verifies it, and a bad or expired token only means an anonymous shopper.
+ * server verifies it, and a bad or expired token only means an anonymous shopper. It also
+ * goes with the consent calls (X-Identity-Token), so the Personalize switch of a signed-in
+ * shopper is their account's own choice, the one the chat changes too ("stop personalizing").
+ *
+ * The shopper's rights: a bot message with a custom {type: "download", path, label} payload
+ * gets a download link (their data export; the link's token expires within minutes and is
+ * masked in the stored conversation); {type: "consent", personalization} sets the switch.
  *
  * Safety: every piece of text (the shopper's, the bot's, a product's) is rendered with
  * textContent or as an attribute value, never parsed as HTML; links and images only
@@ -309,14 +315,37 @@
     return group;
   }
 
-  /* One message: {from: user|bot|agent, text, buttons|quick_replies, custom, image|attachment, timestamp, agent}. */
-  function renderMessage(message) {
+  // The privacy export: a link on the assistant's own server, resolved against the API's origin
+  // (the page may be the shop's own site). A masked token (a stored, expired link) gets no link.
+  var EXPORT_PATH = "/web/api/privacy/export?token=";
+  function downloadUrl(custom) {
+    var path = typeof custom.path === "string" ? custom.path : "";
+    if (path.indexOf(EXPORT_PATH) !== 0 || !/^[A-Za-z0-9_.-]+$/.test(path.slice(EXPORT_PATH.length))) return null;
+    return safeUrl(API.replace(/\/web\/api$/, "") + path);
+  }
+  function renderDownload(custom) {
+    var url = downloadUrl(custom);
+    if (!url) return el("p", { className: "sb-download sb-expired" }, "This download link has expired.");
+    var link = el("a", { className: "sb-download", href: url, rel: "noopener noreferrer",
+                         download: String(custom.filename || "my-data.json") }, custom.label || "Download");
+    return link;
+  }
+
+  /* One message: {from: user|bot|agent, text, buttons|quick_replies, custom, image|attachment, timestamp, agent}.
+     live: it just arrived (not from the history), so a consent change in it applies now. */
+  function renderMessage(message, live) {
     var from = message.from === "user" ? "user" : (message.from === "agent" ? "agent" : "bot");
     var item = el("div", { className: "sb-msg sb-" + from });
     var who = from === "user" ? "You" : (from === "agent" ? "Agent " + (message.agent || "") : "Assistant");
     if (from === "agent") item.appendChild(el("span", { className: "sb-agent-label" }, who.trim()));
     else item.appendChild(srOnly(who + ":"));
-    if (message.text) item.appendChild(el("p", { className: "sb-text" }, message.text));
+    var custom = message.custom;
+    var text = message.text;
+    if (custom && typeof custom === "object" && custom.type === "download" && typeof text === "string") {
+      // the link is the button below; the text version (for other clients) need not show it twice
+      text = text.replace(/\s*:?\s*\S*\/web\/api\/privacy\/export\?token=\S*/, ".").replace(/\.\.$/, ".");
+    }
+    if (text) item.appendChild(el("p", { className: "sb-text" }, text));
 
     var image = message.image;
     var attachment = message.attachment;
@@ -326,17 +355,21 @@
     var imageUrl = safeUrl(image);
     if (imageUrl) item.appendChild(el("img", { className: "sb-image", src: imageUrl, alt: "Image from the assistant" }));
 
-    var custom = message.custom;
     if (custom && typeof custom === "object") {
       if (Array.isArray(custom.comparison) && custom.comparison.length) item.appendChild(renderComparison(custom));
       else if ((custom.type === "product_cards" || Array.isArray(custom.recommendations)) && Array.isArray(custom.products)) {
         item.appendChild(renderCards(custom.products, custom.recommendations));
       }
+      else if (custom.type === "download") item.appendChild(renderDownload(custom));
+      else if (custom.type === "consent" && live && typeof custom.personalization === "boolean") {
+        setConsent(custom.personalization);
+      }
     }
     var buttons = message.buttons || message.quick_replies;
     if (Array.isArray(buttons) && buttons.length) item.appendChild(renderButtons(buttons));
     if (from !== "user" && typeof message.timestamp === "number") item.appendChild(renderFeedback(message));
-    if (!item.querySelector(".sb-text, img, .sb-cards, .sb-table-wrap, .sb-quick-replies") && from !== "agent") return;
+    if (!item.querySelector(".sb-text, img, .sb-cards, .sb-table-wrap, .sb-quick-replies, .sb-download") &&
+        from !== "agent") return;
     log.appendChild(item);
     scrollDown();
   }
@@ -353,6 +386,12 @@
   // -- HTTP -----------------------------------------------------------------------------
   function sessionHeaders() { return sessionToken ? { "X-Session-Token": sessionToken } : {}; }
   function shopperHeaders() { return shopperToken ? { "X-Shopper-Token": shopperToken } : {}; }
+  function consentHeaders() {
+    var headers = shopperHeaders();
+    var identity = currentIdentity();
+    if (identity) headers["X-Identity-Token"] = identity;
+    return headers;
+  }
 
   function postJson(method, url, body, headers) {
     var all = { "Content-Type": "application/json" };
@@ -368,7 +407,7 @@
       .then(function (r) { return r.ok ? r.json() : { messages: [] }; })
       .then(function (body) {
         log.textContent = "";
-        (body.messages || []).forEach(renderMessage);
+        (body.messages || []).forEach(function (message) { renderMessage(message, false); });
         if (!(body.messages || []).length) greet();
       })
       .catch(function () { greet(); });
@@ -395,11 +434,12 @@
   }
 
   function loadConsent() {
-    if (!shopperToken) return;
-    fetch(API + "/consent", { headers: shopperHeaders() })
+    if (!shopperToken && !currentIdentity()) return;
+    fetch(API + "/consent", { headers: consentHeaders() })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (body) {
-        if (!body || body.updated_at === null) return;
+        // a signed-in shopper's choice (or the shop's default) always counts; an anonymous one once made
+        if (!body || (body.scope !== "customer" && body.updated_at === null)) return;
         setConsent(Boolean(body.personalization));
       })
       .catch(function () {});
@@ -440,6 +480,7 @@
     sessionSave("identity", token);
     var changed = identitySubject(previous) !== identitySubject(token);
     if (previous && changed && !keepConversation) newConversation();
+    if (changed) loadConsent();  // the switch shows whose choice it is now
     if (changed) {
       try {
         window.dispatchEvent(new CustomEvent("shopbot:identity", { detail: { signedIn: Boolean(token) } }));
@@ -471,7 +512,7 @@
     socket.on("connect_error", function () { connection.textContent = "Offline, retrying…"; });
     socket.on("bot_uttered", function (message) {
       hideTyping();
-      if (message && typeof message === "object") renderMessage(message);
+      if (message && typeof message === "object") renderMessage(message, true);
     });
   }
 
@@ -528,7 +569,7 @@
     var value = consentSwitch.checked;
     setConsent(value);
     ensureShopper().then(function () {
-      postJson("POST", API + "/consent", { personalization: value }, shopperHeaders());
+      postJson("POST", API + "/consent", { personalization: value }, consentHeaders());
     });
   });
 
