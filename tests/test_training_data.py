@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 INTENTS = {
     "greet", "goodbye", "affirm", "deny", "thank", "bot_challenge", "out_of_scope", "faq",
     "order_status", "return_request", "complaint", "human_handoff", "product_info",
-    "compare_products", "product_compatibility", "recommend", "inform_preference",
+    "compare_products", "product_compatibility", "recommend", "search_products", "inform_preference",
     "privacy_request", "inform",
 }
 ENTITIES = {"product", "brand", "category", "order_id", "budget", "email"}
