@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-import bot.profiles.service
 from actions.privacy_actions import ActionPrivacyConfirm, ActionPrivacyRequest, action_before_latest_message
 from bot.privacy.consent import read_consent
 from bot.profiles.service import ProfileService
@@ -16,7 +15,7 @@ from tests.actions.conftest import make_tracker, run_action, slots_of
 @pytest.fixture
 def profiles(services, monkeypatch):
     service = ProfileService(services.db, services.catalog, sentiment=lambda: None)
-    monkeypatch.setattr(bot.profiles.service, "_shared", service)
+    monkeypatch.setitem(services._built, "profiles", service)  # what shared_profiles() returns
     return service
 
 

@@ -27,7 +27,7 @@ from bot.profiles.tables import (BehaviourEventRow, ConsentRow, ConversationSent
                                  SessionProfileRow, StatedPreferenceRow)
 from bot.shop.db import ShopDatabase
 from bot.shop.schema import Order
-from tests.bot.profiles.conftest import NOW
+from tests.bot.conftest import NOW
 
 T = NOW.replace(tzinfo=None)
 JANE_CHAT, SAM_CHAT, ANON_CHAT = "w-jane-chat", "w-sam-chat", "w-anonymous-chat"
