@@ -203,3 +203,22 @@ def test_endpoint_calls_reuse_one_kept_alive_connection(monkeypatch):
         EndpointConfig.session = original
     assert len(set(stock)) == 3  # a new connection per call
     assert len(set(kept)) == 1 and len(kept) == 3
+
+
+def test_a_loaded_model_is_frozen_out_of_garbage_collection(trained_model, monkeypatch):
+    """Full collections no longer walk the model's objects (they paused every conversation)."""
+    import gc
+
+    from rasa.core.agent import Agent
+    from rasa.core.processor import MessageProcessor
+
+    original = MessageProcessor.__init__
+    gc.unfreeze()
+    try:
+        monkeypatch.setenv("SHOPBOT_GC_FREEZE", "1")
+        rasa_tuning._install_gc_freeze()
+        Agent.load(str(trained_model))
+        assert gc.get_freeze_count() > 100_000  # torch, TensorFlow and the model's graph
+    finally:
+        MessageProcessor.__init__ = original
+        gc.unfreeze()

@@ -91,6 +91,7 @@ def install() -> bool:
     _install_inference_threads()
     _install_rules_first()
     _install_shared_sessions()
+    _install_gc_freeze()
     _installed = True
     return True
 
@@ -322,3 +323,25 @@ def _install_shared_sessions() -> None:
 
     EndpointConfig.session = session
     logger.debug("endpoint calls keep their HTTP connections alive")
+
+
+def _install_gc_freeze() -> None:
+    """Once a model is loaded, move every object that exists then out of the garbage
+    collector's reach (``gc.freeze``): the models' millions of long-lived objects are then
+    never traversed again by a full collection, which otherwise pauses the event loop for
+    every conversation at once (``SHOPBOT_GC_FREEZE=0``: as Rasa does)."""
+    import gc
+
+    from rasa.core.processor import MessageProcessor
+
+    if os.environ.get("SHOPBOT_GC_FREEZE", "1") == "0":
+        return
+    original = MessageProcessor.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        gc.collect()
+        gc.freeze()
+        logger.debug("%s objects of the loaded model frozen out of garbage collection", gc.get_freeze_count())
+
+    MessageProcessor.__init__ = __init__

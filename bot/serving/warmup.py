@@ -46,6 +46,18 @@ def _warm_database(services: Any) -> None:
         find_order_for_customer(db, row.id, row.email)
 
 
+def freeze_warm_objects() -> None:
+    """Keep the warm models out of the garbage collector's full collections (``gc.freeze``):
+    their millions of long-lived objects otherwise make each one pause the server's loop
+    (``SHOPBOT_GC_FREEZE=0``: Python's default)."""
+    import gc
+    import os
+
+    if os.environ.get("SHOPBOT_GC_FREEZE", "1") != "0":
+        gc.collect()
+        gc.freeze()
+
+
 def default_steps() -> List[Tuple[str, bool, Callable[[Any], Any]]]:
     """(name, required, step) in order; each step builds or touches one service."""
     return [
@@ -108,6 +120,7 @@ class Warmup:
                 required_failed = required_failed or required
                 continue
             self.seconds[name] = round(time.perf_counter() - t0, 3)
+        freeze_warm_objects()
         self.state = FAILED if required_failed else READY
         logger.info("action server warm-up %s in %.1f s: %s%s", self.state, time.perf_counter() - started,
                     self.seconds, f"; problems: {self.problems}" if self.problems else "")

@@ -82,3 +82,20 @@ def test_the_real_services_are_all_warm(shop_services):
     assert status == 200, body
     assert set(body["seconds"]) == {"catalog", "faq", "graph", "linker", "index", "encoder", "database",
                                     "search", "recommender"}
+
+
+def test_warm_objects_are_kept_out_of_full_collections(monkeypatch):
+    import gc
+
+    from bot.serving.warmup import freeze_warm_objects
+
+    gc.unfreeze()
+    try:
+        monkeypatch.setenv("SHOPBOT_GC_FREEZE", "0")
+        freeze_warm_objects()
+        assert gc.get_freeze_count() == 0
+        monkeypatch.setenv("SHOPBOT_GC_FREEZE", "1")
+        freeze_warm_objects()
+        assert gc.get_freeze_count() > 1000  # everything alive now, the test run's modules included
+    finally:
+        gc.unfreeze()

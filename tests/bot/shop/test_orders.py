@@ -125,3 +125,10 @@ def test_tracking_urls_per_carrier(db):
     assert urls["delayed"].startswith("https://tools.usps.com/")
     assert urls["shipped_canada"].startswith("https://www.canadapost-postescanada.ca/")
     assert _view(db, "processing").tracking_url is None
+
+
+def test_the_shop_database_commits_in_wal_mode(db):
+    """A commit no longer syncs the disk twice (the action server's loop waited on it)."""
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
