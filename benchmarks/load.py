@@ -582,12 +582,15 @@ CLIENTS = {"rest": RestClient, "socketio": SocketClient}
 @dataclass
 class CellStats:
     latencies: List[float] = field(default_factory=list)
+    # (turn name, seconds since the cell started when the turn was sent, latency): where and when it waits
+    timed_turns: List[Tuple[str, float, float]] = field(default_factory=list)
     errors: Dict[str, int] = field(default_factory=dict)
     crosstalk: List[Dict[str, Any]] = field(default_factory=list)
     wrong: List[Dict[str, Any]] = field(default_factory=list)
     failed: List[Dict[str, Any]] = field(default_factory=list)
     stray: int = 0
     issued: int = 0
+    cell_started: float = 0.0
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
@@ -655,6 +658,7 @@ async def play_shopper(client: Any, shopper: Shopper, shop: Shop, script: str, c
                     check_reply(stats, shop, shopper, turn, messages, script, transcript)
                 else:
                     stats.latencies.append(loop.time() - started)
+                    stats.timed_turns.append((turn, started - stats.cell_started, loop.time() - started))
                     transcript += [("shopper", text), ("bot", " / ".join(
                         str(m.get("text") or m.get("custom") or m) if isinstance(m, dict) else str(m)
                         for m in messages))]
@@ -707,6 +711,7 @@ async def run_cell(url: str, transport: str, script: str, shop: Shop, n: int, th
     log_before = {name: log_size(path) for name, path in logs.items()}
     loop = asyncio.get_running_loop()
     started = loop.time()
+    stats.cell_started = started
     deadline = started + args.max_seconds
     try:
         await asyncio.gather(*(play_shopper(clients[k], shop.shoppers[k], shop, script, conversations, think, stats,
@@ -741,7 +746,19 @@ async def run_cell(url: str, transport: str, script: str, shop: Shop, n: int, th
         # the servers' event-loop threads: one core at most, so 1000 / this bounds msgs/s
         "main_thread_cpu_ms_per_msg": {name: round(1000 * seconds / ok, 1) if ok else None
                                        for name, seconds in loop_cpu.items()},
+        "by_turn": latency_breakdown(stats.timed_turns, key=lambda item: item[0]),
+        "by_10s": latency_breakdown(stats.timed_turns, key=lambda item: f"{int(item[1] // 10) * 10:03d}s"),
     }
+
+
+def latency_breakdown(timed: List[Tuple[str, float, float]], key: Any) -> Dict[str, Dict[str, Any]]:
+    """p50/p95 (ms) and count per group of turns: by the script's turn, or by when it was sent."""
+    groups: Dict[str, List[float]] = {}
+    for item in timed:
+        groups.setdefault(key(item), []).append(item[2])
+    return {name: {"n": len(values), "p50_ms": round(1000 * percentile(values, 50), 1),
+                   "p95_ms": round(1000 * percentile(values, 95), 1)}
+            for name, values in sorted(groups.items())}
 
 
 async def warm_up(url: str, transport: str, script: str, shop: Shop, run_id: str, args: argparse.Namespace) -> None:
