@@ -233,8 +233,8 @@ class CampaignStore:
         """customer -> variant, for every customer who bought one of their variant's offered
         products after their first click and within ``conversion_days`` of it."""
         clicks = self.first_events(campaign.id, CLICK)
-        if not clicks:
-            return {}
+        if not clicks or not _has_table(self.db.engine, BEHAVIOUR_EVENTS.name):
+            return {}  # no behaviour log in this database (a console-only setup): nothing converts
         products = {v: set(campaign.offer_of(v).product_ids) for v in campaign.variant_names}
         window = timedelta(days=campaign.conversion_days)
         converted: Dict[int, str] = {}
@@ -280,6 +280,12 @@ class CampaignStore:
 def _message(row: Any) -> Message:
     return Message(row.campaign_id, int(row.customer_id), row.variant, row.text, row.path, row.detail or "",
                    list(row.products or []), row.written_at)
+
+
+def _has_table(engine: Any, name: str) -> bool:
+    from sqlalchemy import inspect
+
+    return inspect(engine).has_table(name)
 
 
 def _chunks(items: List[int], size: int) -> Iterable[List[int]]:
