@@ -12,7 +12,6 @@ customers who bought an offered product after their first click, within the camp
 Every impression and click is kept as an event too (``campaign_events``).
 """
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterable, List, Optional
@@ -292,9 +291,3 @@ def _chunks(items: List[int], size: int) -> Iterable[List[int]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
-
-def per_variant(values: Dict[int, str]) -> Dict[str, int]:
-    counts: Dict[str, int] = defaultdict(int)
-    for variant in values.values():
-        counts[variant] += 1
-    return dict(counts)
