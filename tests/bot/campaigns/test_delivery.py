@@ -100,3 +100,31 @@ def test_the_export_has_each_recipients_own_data_only(written, store, shop):
         assert not any(e in " ".join(map(str, row.values())) for e in others)
         assert read_click_token(parse_qs(urlparse(row["click_url"]).query)["t"][0]).channel == "email"
     assert sum(c.impressions for c in store.counts(written).values()) == len(rows)
+
+
+def test_bandit_mode_places_customers_at_delivery_and_follows_the_clicks(store, demo, profiles, catalog, graph):
+    import numpy as np
+
+    from bot.campaigns.model import Campaign
+    from bot.campaigns.store import IMPRESSION
+
+    bandit = Campaign.from_dict({**demo.to_dict(), "id": "chargers-bandit", "mode": "bandit"})
+    store.save(bandit)
+    store.set_status(bandit.id, "active")
+    write(store, bandit, profiles, catalog, graph, rephraser(catalog, enabled=False), now=NOW, limit=300)
+    audience = store.audience(bandit.id)
+    # written for every variant, placed nobody yet but the holdout
+    assert {m.variant for m in store.messages(bandit.id)} == set(bandit.variant_names)
+    assert set(store.assignments(bandit.id).values()) == {HOLDOUT}
+    # earlier customers: "graph" was clicked by half of those shown, the others by nobody
+    for i in range(90):
+        variant = bandit.variant_names[i % 3]
+        store.record(bandit.id, 100_000 + i, variant, IMPRESSION, now=NOW)
+        if variant == "graph" and i % 2:
+            store.record(bandit.id, 100_000 + i, variant, CLICK, now=NOW)
+    rng = np.random.default_rng(11)
+    cards = [next_card(store, c, True, now=NOW, rng=rng, base=BASE) for c in audience]
+    placed = [card.variant for card in cards if card is not None]
+    assert len(placed) == len(audience)
+    assert placed.count("graph") / len(placed) > 0.8
+    assert {c: v for c, v in store.assignments(bandit.id).items() if v != HOLDOUT} == dict(zip(audience, placed))
