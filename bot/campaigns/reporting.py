@@ -2,6 +2,11 @@
 with 95% Wilson intervals, and the probability each variant beats control (Beta
 posteriors, seeded Monte Carlo: ``stats``). Bandit mode adds the traffic share the
 bandit would give each variant now. Used by the CLI (``report``) and the staff console.
+
+The holdout is the baseline: ``Baseline`` compares the share of held-out customers who
+bought an offered product within the window after they were held out with the share of
+customers shown the card who bought one within the window after seeing it (clicked or
+not), and the probability that showing the card raised it.
 """
 
 from dataclasses import asdict, dataclass
@@ -30,6 +35,19 @@ class VariantReport:
 
 
 @dataclass(frozen=True)
+class Baseline:
+    holdout: int
+    holdout_bought: int
+    holdout_rate: Optional[float]
+    holdout_ci: Tuple[float, float]
+    shown: int
+    shown_bought: int
+    shown_rate: Optional[float]
+    shown_ci: Tuple[float, float]
+    p_shown_beats_holdout: Optional[float]
+
+
+@dataclass(frozen=True)
 class CampaignReport:
     campaign_id: str
     name: str
@@ -39,6 +57,7 @@ class CampaignReport:
     holdout: int
     variants: List[VariantReport]
     paths: Dict[str, int]
+    baseline: Optional[Baseline] = None
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -72,7 +91,21 @@ def report(store: CampaignStore, campaign: Campaign) -> CampaignReport:
     for message in store.messages(campaign.id):
         paths[message.path] = paths.get(message.path, 0) + 1
     return CampaignReport(campaign.id, campaign.name, campaign.mode, campaign.status, len(store.audience(campaign.id)),
-                          store.holdout_size(campaign.id), variant_rows(campaign, counts, shares), paths)
+                          store.holdout_size(campaign.id), variant_rows(campaign, counts, shares), paths,
+                          baseline(store, campaign))
+
+
+def baseline(store: CampaignStore, campaign: Campaign) -> Baseline:
+    from bot.campaigns.store import IMPRESSION
+
+    products = campaign.all_product_ids()
+    held = store.holdout_starts(campaign.id)
+    shown = {customer: at for customer, (_, at) in store.first_events(campaign.id, IMPRESSION).items()}
+    held_bought = len(store.bought_after(held, products, campaign.conversion_days))
+    shown_bought = len(store.bought_after(shown, products, campaign.conversion_days))
+    return Baseline(len(held), held_bought, rate(held_bought, len(held)), wilson(held_bought, len(held)),
+                    len(shown), shown_bought, rate(shown_bought, len(shown)), wilson(shown_bought, len(shown)),
+                    prob_beats(shown_bought, len(shown), held_bought, len(held)))
 
 
 def percent(value: Optional[float]) -> str:
@@ -95,4 +128,9 @@ def text_table(rep: CampaignReport) -> str:
             line += f"  {percent(v.bandit_share)}"
         lines.append(line)
     lines.append("* control")
+    b = rep.baseline
+    if b is not None:
+        lines.append(f"bought an offered product within the window: shown {b.shown_bought}/{b.shown} "
+                     f"({percent(b.shown_rate)}), holdout {b.holdout_bought}/{b.holdout} ({percent(b.holdout_rate)}); "
+                     f"P(shown > holdout) {percent(b.p_shown_beats_holdout)}")
     return "\n".join(lines)

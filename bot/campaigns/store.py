@@ -249,6 +249,32 @@ class CampaignStore:
                         converted[int(row.customer_id)] = variant
         return converted
 
+    def bought_after(self, starts: Dict[int, datetime], product_ids: Iterable[str], days: int) -> Dict[int, datetime]:
+        """customer -> their first purchase of one of ``product_ids`` after their start time and
+        within ``days`` of it (the holdout's baseline and the shown customers' purchases)."""
+        if not starts or not _has_table(self.db.engine, BEHAVIOUR_EVENTS.name):
+            return {}
+        window = timedelta(days=days)
+        found: Dict[int, datetime] = {}
+        with self.db.session() as session:
+            for chunk in _chunks(sorted(starts), 500):
+                rows = session.execute(select(BEHAVIOUR_EVENTS.c.customer_id, BEHAVIOUR_EVENTS.c.at).where(
+                    BEHAVIOUR_EVENTS.c.kind == "purchase", BEHAVIOUR_EVENTS.c.customer_id.in_(chunk),
+                    BEHAVIOUR_EVENTS.c.product_id.in_(list(product_ids)))).all()
+                for row in rows:
+                    start = starts[int(row.customer_id)]
+                    if start < row.at <= start + window:
+                        customer = int(row.customer_id)
+                        found[customer] = min(found.get(customer, row.at), row.at)
+        return found
+
+    def holdout_starts(self, campaign_id: str) -> Dict[int, datetime]:
+        """customer -> when they were held out, for every customer of the holdout."""
+        with self.db.session() as session:
+            rows = session.execute(select(ASSIGNMENTS.c.customer_id, ASSIGNMENTS.c.assigned_at).where(
+                ASSIGNMENTS.c.campaign_id == campaign_id, ASSIGNMENTS.c.variant == HOLDOUT)).all()
+        return {int(r.customer_id): r.assigned_at for r in rows}
+
     def counts(self, campaign: Campaign) -> Dict[str, VariantCounts]:
         """Per variant: customers shown, who clicked, who converted."""
         shown = self.first_events(campaign.id, IMPRESSION)

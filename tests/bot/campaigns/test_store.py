@@ -57,3 +57,25 @@ def test_forgetting_a_customer_removes_their_rows(store, demo):
     store.record(demo.id, 77, "control", IMPRESSION, now=NOW)
     assert store.forget_customer(77) == 3
     assert store.assignment(demo.id, 77) is None and store.message(demo.id, 77, "control") is None
+
+
+def test_the_holdout_baseline(store, shop, demo):
+    from sqlalchemy import insert
+
+    from bot.campaigns.reporting import report
+    from bot.campaigns.tables import ASSIGNMENTS
+
+    store.save(demo)
+    with store.db.session() as session:
+        for customer in (301, 302, 303, 304):
+            session.execute(insert(ASSIGNMENTS).values(campaign_id=demo.id, customer_id=customer, variant="holdout",
+                                                       method="hash", assigned_at=NOW))
+    buy(shop, 301, "SKU-10196", NOW + timedelta(days=3))      # held out, bought anyway: counts
+    buy(shop, 302, "SKU-10196", NOW - timedelta(days=3))      # before being held out: does not
+    for customer in (311, 312):
+        placed(store, demo, customer, "control")
+        store.record(demo.id, customer, "control", IMPRESSION, now=NOW)
+    buy(shop, 311, "SKU-10195", NOW + timedelta(days=1))      # shown, bought without clicking
+    b = report(store, demo).baseline
+    assert (b.holdout, b.holdout_bought, b.shown, b.shown_bought) == (4, 1, 2, 1)
+    assert b.holdout_rate == 0.25 and b.shown_rate == 0.5 and 0.5 < b.p_shown_beats_holdout < 1.0
