@@ -56,7 +56,14 @@ def identity(server, customer_id):
 
 
 def campaign_cards(replies):
-    return [r for r in replies if (r.get("custom") or {}).get("campaign") == SPEC["id"]]
+    """The campaign's cards among the replies, each with its text: Rasa's REST channel sends a
+    message's text and its custom payload as two replies, the text first."""
+    found = []
+    for i, reply in enumerate(replies):
+        if (reply.get("custom") or {}).get("campaign") == SPEC["id"]:
+            text = reply.get("text") or (replies[i - 1].get("text") if i and "custom" not in replies[i - 1] else "")
+            found.append({**reply, "text": text})
+    return found
 
 
 def get(server, path):
