@@ -107,7 +107,7 @@ def main(argv: Optional[Sequence[str]] = None, services: Any = None) -> int:
         elif args.command == "write":
             campaign = store.require(args.campaign)
             rephrase = rephraser(services.catalog, people=list(customers(services.db).values()),
-                                 enabled=args.generate)
+                                 enabled=args.generate, warm=True)
             result = write(store, campaign, services.profiles, services.catalog, services.graph, rephrase,
                            progress=True, limit=args.limit)
             print(f"{campaign.id}: {result.members} in the segment, {result.holdout} held out, "

@@ -27,6 +27,7 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 VARIANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MAX_HOLDOUT = 0.9
 PLACEHOLDERS = ("first_name", "product", "price", "discount", "reason")
+SEGMENT_RULES = ("owns_accessory_target", "owns", "lapsed", "price_band", "preference")  # bot.campaigns.segments
 
 
 class CampaignError(ValueError):
@@ -166,5 +167,8 @@ def validate(campaign: Campaign) -> None:
                                 + ", ".join("{" + p + "}" for p in PLACEHOLDERS)) from error
     if campaign.control is not None and campaign.control not in names:
         raise CampaignError(f"control {campaign.control!r} is not a variant")
+    for rule in campaign.segment:
+        if rule.get("rule") not in SEGMENT_RULES:
+            raise CampaignError(f"unknown segment rule {rule.get('rule')!r}; rules: {', '.join(SEGMENT_RULES)}")
     if campaign.conversion_days <= 0 or campaign.max_impressions <= 0:
         raise CampaignError("conversion_days and max_impressions must be positive")

@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
+from bot.campaigns.model import SEGMENT_RULES as RULES
 from bot.campaigns.model import Campaign, CampaignError
-
-RULES = ("owns_accessory_target", "owns", "lapsed", "price_band", "preference")
 
 
 @dataclass(frozen=True)

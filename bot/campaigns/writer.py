@@ -88,13 +88,36 @@ def draft(campaign: Campaign, variant: str, member: Member, customer_name: str, 
     return Draft(text, facts, [card(product, reason, currency)])
 
 
-def rephraser(catalog: Any, people: Sequence[str] = (), enabled: Optional[bool] = None, generator: Any = None):
-    """The grounded generator behind its guardrails (``SHOPBOT_GENERATION`` unless ``enabled``)."""
+DEFAULT_BUDGET_S = 10.0
+
+
+def batch_budget() -> float:
+    """Seconds one campaign message may take (``SHOPBOT_CAMPAIGN_GENERATION_BUDGET_S``, default 10):
+    written in a batch nobody waits for, so more than a chat reply's budget; the guardrails
+    are the same."""
+    import os
+
+    try:
+        value = float(os.environ.get("SHOPBOT_CAMPAIGN_GENERATION_BUDGET_S") or DEFAULT_BUDGET_S)
+    except ValueError:
+        value = DEFAULT_BUDGET_S
+    return value if value > 0 else DEFAULT_BUDGET_S
+
+
+def rephraser(catalog: Any, people: Sequence[str] = (), enabled: Optional[bool] = None, generator: Any = None,
+              budget_s: Optional[float] = None, warm: bool = False):
+    """The grounded generator behind its guardrails (``SHOPBOT_GENERATION`` unless ``enabled``).
+
+    ``warm``: load the model now, so the first messages are not sent as templates because it
+    was still loading."""
     from bot.generation.entities import NameIndex
     from bot.generation.service import Rephraser
 
-    return Rephraser(generator=generator, names=NameIndex.from_catalog(catalog, people=list(people)),
-                     enabled=enabled)
+    rephrase = Rephraser(generator=generator, names=NameIndex.from_catalog(catalog, people=list(people)),
+                         enabled=enabled, budget_s=budget_s if budget_s is not None else batch_budget())
+    if warm and rephrase.enabled:
+        rephrase.warm()
+    return rephrase
 
 
 def write_message(store: CampaignStore, campaign: Campaign, variant: str, member: Member, customer_name: str,

@@ -127,3 +127,21 @@ def test_admins_export_and_change_the_status(console):
     assert store.get("bands").status == "active"
     moved = admin.post("/staff/campaigns/bands/status", {"status": "stopped", "csrf_token": admin.csrf()})
     assert moved.status == 303 and store.get("bands").status == "stopped"
+
+
+def test_admins_create_a_campaign_from_its_description(console):
+    import json
+
+    port, store = console
+    admin = signed_in(port, ADMIN)
+    spec = {**SPEC, "id": "new-one", "name": "New one"}
+    bad = admin.post("/staff/campaigns", {"spec": json.dumps({**spec, "holdout": 2}), "csrf_token": admin.csrf()})
+    assert bad.status == 400 and "Not saved: the holdout share" in bad.text and store.get("new-one") is None
+    rule = admin.post("/staff/campaigns", {"spec": json.dumps({**spec, "segment": [{"rule": "everyone"}]}),
+                                           "csrf_token": admin.csrf()})
+    assert rule.status == 400 and "unknown segment rule" in rule.text
+    made = admin.post("/staff/campaigns", {"spec": json.dumps(spec), "csrf_token": admin.csrf()})
+    assert made.status == 303 and store.get("new-one").status == "draft"
+    assert "New one" in admin.get("/staff/campaigns").text
+    agent = signed_in(port, AGENT)
+    assert agent.post("/staff/campaigns", {"spec": json.dumps(spec), "csrf_token": agent.csrf()}).status == 403

@@ -61,7 +61,7 @@ def test_no_holdout_and_bandit_mode():
 
 @pytest.mark.parametrize("change", [{"holdout": 0.95}, {"mode": "greedy"}, {"variants": []}, {"id": "Bad Id"},
                                     {"variants": [{"name": "a", "template": "{price_of_gold}"}]},
-                                    {"control": "nope"}])
+                                    {"control": "nope"}, {"segment": [{"rule": "everyone"}]}])
 def test_invalid_campaigns_are_refused(change):
     with pytest.raises(CampaignError):
         campaign(**change)

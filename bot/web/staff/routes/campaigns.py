@@ -1,6 +1,7 @@
 """Campaigns in the staff console: every campaign with each variant's customers shown,
 click-through and conversion rates with 95% intervals and the probability it beats
-control, a PNG chart, the e-mail export and activating or stopping a campaign.
+control, a PNG chart, the e-mail export, activating or stopping a campaign, and creating
+one from its JSON description (saved as a draft; admins only).
 
 The numbers come from ``bot.campaigns.reporting`` on the shop database's campaign tables.
 Writing a campaign's messages needs the generator, which the Rasa server never loads,
@@ -128,6 +129,29 @@ def register(bp: Any, console: StaffConsole) -> None:
         return response.text(text, content_type="text/csv" if fmt == "csv" else "application/json",
                              headers={"Content-Disposition": f'attachment; filename="{campaign_id}.{fmt}"',
                                       "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+    @bp.route("/staff/campaigns", methods=["POST"], name="staff_campaign_create")
+    @console.page(role="admin")
+    async def create(request: Request) -> Any:
+        """Save a campaign from its JSON description, as ``python -m bot.campaigns create`` does."""
+        import json
+
+        from bot.campaigns.model import Campaign, CampaignError
+
+        text = (request.form or {}).get("spec") or ""
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise CampaignError("the description must be a JSON object")
+            campaign = Campaign.from_dict(data)
+        except (ValueError, CampaignError) as error:  # JSONDecodeError is a ValueError
+            found = await _in_thread(reports, console)
+            return render(request, "campaigns.html", status=400, reports=found, spec=text,
+                          problem=f"Not saved: {error}")
+        await _in_thread(lambda: store_of(console).save(campaign))
+        from bot.web.staff import auth
+
+        return response.redirect(f"{auth.staff_base(request)}/campaigns#campaign-{campaign.id}", status=303)
 
     @bp.route("/staff/campaigns/<campaign_id:str>/status", methods=["POST"], name="staff_campaign_status")
     @console.page(role="admin")
