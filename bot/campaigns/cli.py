@@ -55,6 +55,16 @@ def write(store: CampaignStore, campaign: Campaign, profiles: Any, catalog: Any,
                           progress=progress)
 
 
+def settle_generations(budget_s: float) -> None:
+    """Wait for generations that outlived their message's budget (each stops at its deadline):
+    a process that exits while a model runs in a daemon thread aborts."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "rephraser" and thread.is_alive():
+            thread.join(timeout=budget_s + 5)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot.campaigns", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -108,8 +118,11 @@ def main(argv: Optional[Sequence[str]] = None, services: Any = None) -> int:
             campaign = store.require(args.campaign)
             rephrase = rephraser(services.catalog, people=list(customers(services.db).values()),
                                  enabled=args.generate, warm=True)
-            result = write(store, campaign, services.profiles, services.catalog, services.graph, rephrase,
-                           progress=True, limit=args.limit)
+            try:
+                result = write(store, campaign, services.profiles, services.catalog, services.graph, rephrase,
+                               progress=True, limit=args.limit)
+            finally:
+                settle_generations(rephrase.budget_s)
             print(f"{campaign.id}: {result.members} in the segment, {result.holdout} held out, "
                   f"{result.written} messages ({', '.join(f'{k} {v}' for k, v in sorted(result.paths.items()))})",
                   file=out)

@@ -120,12 +120,30 @@ def rephraser(catalog: Any, people: Sequence[str] = (), enabled: Optional[bool] 
     return rephrase
 
 
+def finished(served: Any, template: str) -> Any:
+    """The served message, unless it is a generated one cut off mid-sentence (the token limit
+    reached, or no closing punctuation): a promotion is read as a whole, so that is sent as
+    its template instead, recorded as a fallback ``truncated``."""
+    from dataclasses import replace
+
+    from bot.generation.runtime import LENGTH
+    from bot.generation.service import FALLBACK, GENERATED
+
+    if served.path != GENERATED:
+        return served
+    cut = served.generation is not None and served.generation.finish_reason == LENGTH
+    if cut or not served.text.rstrip().endswith((".", "!", "?", ".)", "!)")):
+        return replace(served, text=template, path=FALLBACK, reason="truncated",
+                       violations=("the generated message was cut off",))
+    return served
+
+
 def write_message(store: CampaignStore, campaign: Campaign, variant: str, member: Member, customer_name: str,
                   catalog: Any, graph: Any, rephrase: Any, profile_lines: Sequence[str] = (),
                   now: Optional[datetime] = None):
     """Word one message and store it with the path that served it; returns the ``Served``."""
     made = draft(campaign, variant, member, customer_name, catalog, graph)
-    served = rephrase.reply(made.template, made.facts, profile_lines, "")
+    served = finished(rephrase.reply(made.template, made.facts, profile_lines, ""), made.template)
     store.save_message(campaign.id, member.customer_id, variant, served.text, served.path, served.detail,
                        made.products, now=now)
     return served

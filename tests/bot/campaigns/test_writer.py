@@ -62,3 +62,11 @@ def test_write_campaign_places_everyone_and_skips_the_holdout(demo, catalog, gra
     for m in store.messages(demo.id):
         assert placed[m.customer_id] == m.variant
     assert set(store.audience(demo.id)) == {c for c, v in placed.items() if v != HOLDOUT}
+
+
+def test_a_message_cut_off_mid_sentence_falls_back(demo, catalog, graph, store):
+    cut = ScriptedGenerator("Omar, your Apple 70W USB-C Power Adapter is $59.00 and it includes code CHARGE15, which is")
+    rephrase = rephraser(catalog, people=["Omar Haddad"], enabled=True, generator=cut)
+    served = write_message(store, demo, "control", member(graph), "Omar Haddad", catalog, graph, rephrase, now=NOW)
+    assert served.path == "fallback" and served.reason == "truncated"
+    assert store.message(demo.id, 17, "control").text.startswith("New this week: Apple 70W USB-C Power Adapter")
