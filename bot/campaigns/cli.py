@@ -1,6 +1,6 @@
 """``python -m bot.campaigns``: create, write, list, report and export campaigns.
 
-    python -m bot.campaigns create --file campaign.json [--activate]   (or --demo)
+    python -m bot.campaigns create --file campaign.json [--activate]   (or --demo [apple-chargers|spring-runners])
     python -m bot.campaigns write apple-chargers [--generate | --no-generate]
     python -m bot.campaigns list
     python -m bot.campaigns report apple-chargers [--json]
@@ -70,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create", help="create or update a campaign from JSON")
     create.add_argument("--file", help="the campaign's JSON description")
-    create.add_argument("--demo", action="store_true", help="the demo campaign (Apple chargers)")
+    create.add_argument("--demo", nargs="?", const="apple-chargers", choices=("apple-chargers", "spring-runners"),
+                        help="a demo campaign (default apple-chargers)")
     create.add_argument("--activate", action="store_true", help="start delivering it")
     w = sub.add_parser("write", help="select the segment and write each member's message")
     w.add_argument("campaign")
@@ -103,9 +104,9 @@ def main(argv: Optional[Sequence[str]] = None, services: Any = None) -> int:
     try:
         if args.command == "create":
             if args.demo:
-                from bot.campaigns.demo import DEMO_CAMPAIGN
+                from bot.campaigns.demo import DEMOS
 
-                spec = DEMO_CAMPAIGN
+                spec = DEMOS[args.demo]
             elif args.file:
                 spec = json.loads(Path(args.file).read_text())
             else:

@@ -29,3 +29,18 @@ def test_the_commands(shop, capsys, tmp_path, monkeypatch):
     run(services, capsys, "export", "apple-chargers", "--format", "json", "--out", str(target))
     assert json.loads(target.read_text()) == [{**r, "customer_id": int(r["customer_id"])} for r in rows]
     assert main(["report", "nope"], services=services) == 2
+
+
+def test_the_bandit_demo_of_lapsed_runners(shop, capsys, monkeypatch):
+    monkeypatch.setenv("SHOPBOT_GENERATION", "off")
+    services = ShopServices(database_url=shop.url)
+    run(services, capsys, "create", "--demo", "spring-runners", "--activate")
+    out = run(services, capsys, "write", "spring-runners")
+    members = int(out.split(":")[1].split()[0])
+    assert members > 0
+    report = json.loads(run(services, capsys, "report", "spring-runners", "--json"))
+    assert report["mode"] == "bandit" and report["audience"] > 0
+    assert all(v["bandit_share"] is not None for v in report["variants"])
+    rows = list(csv.DictReader(io.StringIO(run(services, capsys, "export", "spring-runners"))))
+    assert {r["variant"] for r in rows} <= {"control", "personal", "trail"} and len(rows) == report["audience"]
+    assert any(r["product"] == "Nike Pegasus Trail 4" for r in rows if r["variant"] == "trail")
