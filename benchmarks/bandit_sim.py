@@ -94,9 +94,10 @@ def simulate(rates: List[float], impressions: int, seeds: int, seed: int, progre
             "ctr_mean": float(np.mean(clicks) / impressions),
             "best_arm_share": float(share.mean()),
             "best_arm_share_last_10pct": float(share_late.mean()),
-            "curve": {"impressions": (points + 1).tolist(), "regret_mean": curve[points].mean(axis=1).tolist(),
-                      "regret_p025": np.quantile(curve[points], 0.025, axis=1).tolist(),
-                      "regret_p975": np.quantile(curve[points], 0.975, axis=1).tolist()},
+            "curve": {"impressions": (points + 1).tolist(),
+                      "regret_mean": np.round(curve[points].mean(axis=1), 2).tolist(),
+                      "regret_p025": np.round(np.quantile(curve[points], 0.025, axis=1), 2).tolist(),
+                      "regret_p975": np.round(np.quantile(curve[points], 0.975, axis=1), 2).tolist()},
         }
     out["best_rate"] = float(p[best])
     out["oracle_clicks"] = float(p[best] * impressions)
@@ -160,7 +161,7 @@ def main() -> None:
                "class_check_best_share_3000": class_share, "seconds": round(seconds, 1),
                "machine": {"python": platform.python_version(), "numpy": np.__version__,
                            "load_average": list(os.getloadavg())}}
-    out.write_text(json.dumps(summary, indent=1))
+    out.write_text(json.dumps(summary))
     chart(results, out.with_suffix(".png"))
     print(f"{args.impressions} impressions x {args.seeds} seeds, {seconds:.1f} s, load {os.getloadavg()[0]:.2f}\n")
     print("| scenario | policy | cumulative regret (clicks), mean [95% of seeds] | clicks lost (realized) | CTR | "
