@@ -5,7 +5,8 @@ Rasa's own ``action_session_start`` (a new ``SessionStarted``, the slots carried
 shopper's profile up to date (the one service applies the behaviour stored since it was
 last read, so the first recommendation of the session is as fast as the next), and adds
 the mood of the session that just ended, turn by turn from the NLU's sentiment, to the
-profile's conversation trend. A failure there never stops the session from starting.
+profile's conversation trend, and shows a signed-in shopper the campaign card due to them
+(``actions.campaign_actions``). A failure there never stops the session from starting.
 """
 
 import logging
@@ -15,7 +16,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import customer_id
+from actions.base import customer_id, rich
+from actions.campaign_actions import campaign_card_events
 from bot.services import shared_services
 
 logger = logging.getLogger(__name__)
@@ -65,8 +67,18 @@ class ActionSessionStart(Action):
         if carry_over:
             events.extend(SlotSet(name, value) for name, value in tracker.slots.items()
                           if value is not None and name != "session_started_metadata")
+        events.extend(self.campaign_card(tracker))
         events.append(ActionExecuted("action_listen"))
         return events
+
+    @staticmethod
+    def campaign_card(tracker: Tracker) -> List[Dict[Text, Any]]:
+        """A signed-in shopper's due campaign card (``actions.campaign_actions``); [] on any failure."""
+        try:
+            return campaign_card_events(session_customer(tracker), rich=rich(tracker))
+        except Exception:  # noqa: BLE001 - the session starts whatever happens to a campaign
+            logger.exception("the campaign card at the start of a session failed for %s", tracker.sender_id)
+            return []
 
     @staticmethod
     def remember(tracker: Tracker) -> None:

@@ -14,6 +14,10 @@ with an id alone (ids appear in logs, URLs and the staff console):
     POST   /web/api/shopper        a new shopper token (the widget keeps it)
     POST   /web/api/consent        {personalization: bool}      (X-Identity-Token or X-Shopper-Token)
     GET    /web/api/consent                                      (X-Identity-Token or X-Shopper-Token)
+    GET    /web/api/campaign/click?t=<signed>   a campaign card's (or e-mail's) link: records the
+                                   click for the campaign, customer and variant the signed token
+                                   names (``bot.campaigns.delivery``), then redirects to the
+                                   product page stored with that customer's message
 
 Consent: with a valid ``X-Identity-Token`` (the signed-in shopper's JWT, as the widget
 sends it) the switch is the customer's own choice, the flag the chat sets too
@@ -244,6 +248,25 @@ def add_shopper_routes(bp: Blueprint) -> None:
         return stored_json(lambda: _public(get_store().add_click(sender_id, product_id, source)),
                            "the click could not be stored")
 
+    @bp.route("/web/api/campaign/click", methods=["GET"])
+    async def campaign_click(request: Request) -> HTTPResponse:
+        import asyncio
+
+        from bot.campaigns.delivery import record_click
+
+        token = request.args.get("t")
+        try:
+            recorded, landing = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: record_click(_campaign_store(), token))
+        except Exception:  # noqa: BLE001 - the shopper gets a plain error, the log the trace
+            logger.exception("a campaign click could not be recorded")
+            return error(500, "the click could not be recorded")
+        if not recorded:
+            return error(404, "this link is not valid")
+        if landing is None:
+            return response.json({"recorded": True})
+        return response.redirect(landing, status=303)
+
     @bp.route("/web/api/shopper", methods=["POST"])
     async def new_shopper(_: Request) -> HTTPResponse:
         return response.json({"shopper_token": issue_shopper()})
@@ -276,6 +299,20 @@ def add_shopper_routes(bp: Blueprint) -> None:
             return error(401, NEED_SHOPPER)
         return stored_json(lambda: _session_scope(get_store().get_consent(shopper_id)),
                            "the consent could not be read")
+
+
+_campaigns: Optional[Any] = None
+
+
+def _campaign_store() -> Any:
+    """The campaign tables on the web side's shop database (created there if missing)."""
+    global _campaigns
+    if _campaigns is None:
+        from bot.campaigns.store import CampaignStore
+        from bot.web.erasure import shop_db
+
+        _campaigns = CampaignStore(shop_db())
+    return _campaigns
 
 
 def _session_scope(stored: Dict[Text, Any]) -> Dict[Text, Any]:

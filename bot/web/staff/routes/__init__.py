@@ -5,6 +5,7 @@ channel's blueprint:
 - ``conversations``: the list with filters, transcripts, review, tags, notes, corrections;
 - ``tickets``: the queue and live takeover (pause, agent messages, hand back);
 - ``analytics``: numbers and PNG charts;
+- ``campaigns``: campaigns' per-variant rates, intervals, P(beats control), chart, export;
 - ``users``: accounts (admins only).
 
 Pages are Jinja2 templates with autoescaping on and no inline scripts (a strict CSP
@@ -19,10 +20,10 @@ from sanic import response
 from sanic.request import Request
 
 from bot.web.staff.console import HERE, StaffConsole
-from bot.web.staff.routes import analytics, conversations, login, tickets, users
+from bot.web.staff.routes import analytics, campaigns, conversations, login, tickets, users
 from bot.web.staff.security import no_cors_under
 
-AREAS = (login, conversations, tickets, analytics, users)
+AREAS = (login, conversations, tickets, analytics, campaigns, users)
 
 
 def add_staff_routes(blueprint: Any, channel: Any = None, console: Optional[StaffConsole] = None) -> StaffConsole:

@@ -1,0 +1,5 @@
+import sys
+
+from bot.campaigns.cli import main
+
+sys.exit(main())

@@ -1,0 +1,127 @@
+"""The campaign card a signed-in customer gets when they next chat, and its click link.
+
+``next_card(store, customer_id, consent)``: the first active campaign with a message for
+this customer whose placement is a variant (never the holdout), under the campaign's
+frequency cap (``max_impressions`` cards per customer), and only with consent (checked
+again now: a customer who said no since the message was written gets nothing). Showing
+it records the impression. One card per call: the session start shows at most one.
+
+The card is a bot message in the shapes the widget and rasa-webchat already render: text
+plus the custom ``{"type": "product_cards", "products": [...]}`` payload of every product
+answer, whose card ``url`` is the click link. The link is
+``/web/api/campaign/click?t=<token>``: the token, signed with the servers' session secret
+(``bot.identity.signing``), names the campaign, customer, variant and channel, so the Rasa
+server records the click for exactly who was shown what, and then redirects to the
+product page stored with the message. Nothing in the link is trusted unsigned, and the
+same link works from an e-mail (``channel`` email).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Dict, Optional, Tuple
+from urllib.parse import quote, urlparse
+
+from bot.campaigns.model import HOLDOUT
+from bot.campaigns.store import CLICK, IMPRESSION, CampaignStore
+
+CLICK_PURPOSE = "campaign-click"
+CLICK_PATH = "/web/api/campaign/click"
+
+
+@dataclass(frozen=True)
+class Click:
+    campaign_id: str
+    customer_id: int
+    variant: str
+    channel: str
+
+
+def click_token(campaign_id: str, customer_id: int, variant: str, channel: str = "chat") -> str:
+    from bot.identity.signing import sign
+
+    return sign(CLICK_PURPOSE, f"{campaign_id}:{int(customer_id)}:{variant}:{channel}")
+
+
+def read_click_token(token: Any) -> Optional[Click]:
+    """The click a token this server signed names, else None (never raises)."""
+    from bot.identity.signing import unsign
+
+    value = unsign(CLICK_PURPOSE, token)
+    if value is None:
+        return None
+    parts = value.split(":")
+    if len(parts) != 4 or not parts[1].isdigit():
+        return None
+    return Click(parts[0], int(parts[1]), parts[2], parts[3])
+
+
+def click_url(campaign_id: str, customer_id: int, variant: str, channel: str = "chat",
+              base: Optional[str] = None) -> str:
+    """The absolute click link (``SHOPBOT_PUBLIC_URL``, as the privacy export's download)."""
+    if base is None:
+        from bot.privacy.requests import public_url
+
+        base = public_url()
+    return f"{base}{CLICK_PATH}?t={quote(click_token(campaign_id, customer_id, variant, channel), safe='')}"
+
+
+@dataclass(frozen=True)
+class Card:
+    campaign_id: str
+    variant: str
+    text: str
+    custom: Dict[str, Any]
+    path: str  # how the text was written: generated | fallback | template
+
+    def message(self) -> Dict[str, Any]:
+        """The bot message (``dispatcher.utter_message(text=..., json_message=...)``)."""
+        return {"text": self.text, "json_message": self.custom}
+
+
+def next_card(store: CampaignStore, customer_id: Optional[int], consent: bool, now: Optional[datetime] = None,
+              rng: Any = None, base: Optional[str] = None) -> Optional[Card]:
+    """The card to show this customer now (recording its impression), or None."""
+    if customer_id is None or not consent:
+        return None
+    for campaign in store.pending_for(customer_id):
+        if store.impressions_of(campaign.id, customer_id) >= campaign.max_impressions:
+            continue
+        variant = store.assign(campaign, customer_id, now=now, rng=rng)
+        if variant == HOLDOUT:
+            continue
+        message = store.message(campaign.id, customer_id, variant)
+        if message is None:
+            continue
+        link = click_url(campaign.id, customer_id, variant, "chat", base=base)
+        products = [{**product, "url": link} for product in message.products]
+        custom = {"type": "product_cards", "products": products, "campaign": campaign.id}
+        store.record(campaign.id, customer_id, variant, IMPRESSION, "chat", now=now)
+        return Card(campaign.id, variant, message.text, custom, message.path)
+    return None
+
+
+def safe_landing(url: Any) -> Optional[str]:
+    if not isinstance(url, str):
+        return None
+    parsed = urlparse(url)
+    return url if parsed.scheme in ("http", "https") and parsed.netloc else None
+
+
+def record_click(store: CampaignStore, token: Any, now: Optional[datetime] = None) -> Tuple[bool, Optional[str]]:
+    """(recorded, where to send the shopper) for a click link's token.
+
+    Recorded only when the token is ours and names a real placement: the campaign exists,
+    the customer was assigned that very variant and a message was written for it. The
+    landing page is the product page stored with that message (never a URL from the link)."""
+    click = read_click_token(token)
+    if click is None or click.channel not in ("chat", "email"):
+        return False, None
+    campaign = store.get(click.campaign_id)
+    if campaign is None or store.assignment(campaign.id, click.customer_id) != click.variant:
+        return False, None
+    message = store.message(campaign.id, click.customer_id, click.variant)
+    if message is None:
+        return False, None
+    store.record(campaign.id, click.customer_id, click.variant, CLICK, click.channel, now=now)
+    landing = next((safe_landing(p.get("url")) for p in message.products if safe_landing(p.get("url"))), None)
+    return True, landing
