@@ -150,13 +150,19 @@ def convert_gguf(gguf: Path, target: Optional[Path] = None, progress: bool = Tru
 
 
 def model_directory(config: GenerationSettings, progress: bool = True) -> Path:
-    """A loadable Hugging Face directory for the configured model (converting a GGUF)."""
+    """A loadable Hugging Face directory for the configured model (converting a GGUF), with
+    the fine-tuned adapter merged in when present (``bot.generation.finetune``)."""
     source = config.model_path()
     if source.is_dir():
-        return source
-    if source.suffix.lower() != ".gguf" or not source.is_file():
+        base = source
+    elif source.suffix.lower() != ".gguf" or not source.is_file():
         raise FileNotFoundError(f"generator model {source} is neither a GGUF file nor a model directory")
-    return convert_gguf(source, progress=progress)
+    else:
+        base = convert_gguf(source, progress=progress)
+    # the fine-tuned weights when an adapter for this base is present (SHOPBOT_GENERATOR_FINETUNED=off: stock)
+    from bot.generation.finetune import finetuned_directory
+
+    return finetuned_directory(base, progress=progress)
 
 
 def quantize_int8(model: Any) -> Any:
