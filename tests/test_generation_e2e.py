@@ -106,11 +106,13 @@ def test_two_customers_get_the_same_facts_in_their_own_words(servers):
         assert record["path"] in ("generated", "fallback"), record  # opted in, generation on: tried
         if record["path"] == "fallback":
             assert record["reason"] and record["violations"]
-        answers[email] = (replies[0], record, conversation)
+        text = "\n".join(m["text"] for m in replies if m.get("text"))
+        shown = [c for m in replies for c in (m.get("custom") or {}).get("products", [])]
+        answers[email] = ({"text": text, "products": shown}, record, conversation)
 
     (first, first_path, first_id), (second, second_path, second_id) = answers.values()
     # the same lookup: the same product cards, exact names and prices, for both
-    cards = [[(c["id"], c["name"], c["price_text"]) for c in r["custom"]["products"]] for r in (first, second)]
+    cards = [[(c["id"], c["name"], c["price_text"]) for c in r["products"]] for r in (first, second)]
     assert cards[0] == cards[1] and cards[0] and cards[0][0][1] == PRODUCT
     shown_prices = {price for _, _, price in cards[0]}
     for reply in (first, second):
@@ -118,7 +120,7 @@ def test_two_customers_get_the_same_facts_in_their_own_words(servers):
         # any price said is the product's (or the question's own budget)
         assert prices(reply["text"]) <= shown_prices | {"$1000", "$1,000"}, reply["text"]
     paths = (first_path["path"], second_path["path"])
-    print(f"\nstock/fine-tuned model paths: {paths}; texts: {first['text']!r} / {second['text']!r}")
+    print(f"\nreplies: {paths}; {first['text']!r} {first_path} / {second['text']!r} {second_path}")
     if paths == ("generated", "generated"):
         if first["text"] == second["text"]:
             pytest.xfail("both replies were generated, in the same words: the model did not use the "
