@@ -33,8 +33,14 @@ pytest.importorskip("rasa")
 
 from bot.identity.tokens import mint  # noqa: E402
 
-QUESTION = "apple laptops under $1000"
-PRODUCT = "Apple MacBook Air M2"
+# One product from the lookup, so the reply is short. Measured with the stock model and the
+# demo shop's profiles (greedy decoding): for these two customers both replies passed the
+# guardrails, in different words; for most other customers and questions the stock model
+# fell back (it drops or invents facts once a profile is in the prompt). Either way the
+# test holds: a fallback is the template, with the same facts.
+QUESTION = "garmin running watches under $200"
+PRODUCT = "Garmin Forerunner 55"
+CUSTOMERS = ("priya.patel@example.com", "liam.tremblay@example.com")
 PATHS = {"generated", "fallback", "template"}
 # What Rasa's REST channel answers per message (recipient_id and the message's own parts).
 REST_KEYS = {"recipient_id", "text", "buttons", "custom", "image", "attachment"}
@@ -94,7 +100,7 @@ def test_two_customers_get_the_same_facts_in_their_own_words(servers):
     from bot.web.conversations import ConversationReader
 
     answers = {}
-    for email in (DEMO_ORDERS["shipped"].email, DEMO_ORDERS["shipped_canada"].email):
+    for email in CUSTOMERS:
         sender = f"gen-{uuid.uuid4()}"
         replies = chat.say_rest(servers, sender, QUESTION, signed_in(servers, email))
         assert replies and "Traceback" not in str(replies)
@@ -118,7 +124,7 @@ def test_two_customers_get_the_same_facts_in_their_own_words(servers):
     for reply in (first, second):
         assert PRODUCT in reply["text"]  # the product is named, exactly
         # any price said is the product's (or the question's own budget)
-        assert prices(reply["text"]) <= shown_prices | {"$1000", "$1,000"}, reply["text"]
+        assert prices(reply["text"]) <= shown_prices | {"$200"}, reply["text"]
     paths = (first_path["path"], second_path["path"])
     print(f"\nreplies: {paths}; {first['text']!r} {first_path} / {second['text']!r} {second_path}")
     if paths == ("generated", "generated"):
