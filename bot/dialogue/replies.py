@@ -47,7 +47,8 @@ class Reply:
         """How this reply was served, for the tracker: ``served``, or the template's own."""
         if self.served is not None:
             return dict(self.served)
-        return {"path": TEMPLATE, "reason": "" if self.rephrase else VERBATIM, "violations": []}
+        # not worded: generation is off (or the reply never went through the wording)
+        return {"path": TEMPLATE, "reason": "off" if self.rephrase else VERBATIM, "violations": []}
 
     def dispatch_kwargs(self, rich: bool = True) -> Dict[Text, Any]:
         """Keyword arguments for ``CollectingDispatcher.utter_message``.

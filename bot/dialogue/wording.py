@@ -32,11 +32,18 @@ MAX_VIOLATIONS = 5  # recorded per reply: enough to see why, not a log
 
 
 def served_record(served: Any) -> Dict[Text, Any]:
-    """The tracker's record of a ``Served``: path, why, the guardrails' reasons, seconds."""
+    """The tracker's record of a ``Served``: path, why, the guardrails' reasons, seconds.
+
+    The reasons quote what the model said; the tracker store keeps this record as it is
+    (it is the server's own metadata), so any e-mail, phone or card number in them is
+    replaced here (``bot.privacy.redaction``).
+    """
+    from bot.privacy.redaction import redact_text
+
     return {
         "path": served.path,
         "reason": served.reason or "",
-        "violations": [str(v)[:200] for v in served.violations[:MAX_VIOLATIONS]],
+        "violations": [redact_text(str(v)[:200]) for v in served.violations[:MAX_VIOLATIONS]],
         "seconds": round(float(served.seconds or 0.0), 3),
     }
 

@@ -203,3 +203,10 @@ def test_wording_runs_off_the_event_loop(names, phone):
     [out], ticks = asyncio.run(scenario())
     assert out.served["path"] == "generated"
     assert ticks >= 10  # ~25 expected in 0.5 s; a blocked loop would give 0
+
+
+def test_the_recorded_reasons_hold_no_contact_details(names, phone):
+    service, _ = rephraser(names, f"The {phone.display_name} is {money(phone.price)}; write to maria.garcia@example.com")
+    [out] = word_replies([product_reply(phone)], service)
+    assert out.served["path"] == "fallback"
+    assert "maria.garcia@example.com" not in str(out.served)
