@@ -7,6 +7,7 @@ the error goes to the log, the shopper gets an apology and a way to reach a pers
 
 import abc
 import asyncio
+from dataclasses import replace
 import logging
 from typing import Any, Dict, Iterable, List, Optional, Text
 
@@ -77,6 +78,11 @@ async def say(dispatcher: CollectingDispatcher, tracker: Tracker, replies: Itera
     the path is recorded either way (``Reply.record``).
     """
     replies = list(replies)
+    shows_cards = rich(tracker)
+    if not shows_cards:
+        # a text-only channel (rasa shell) drops the product cards: the text is then the
+        # only list of the products, so it is sent whole, as built
+        replies = [replace(r, rephrase=False) if r.rephrase and r.custom else r for r in replies]
     if needs_wording(replies) and generation_on():
         services = services or shared_services()
         customer = customer_id(tracker)
@@ -95,7 +101,7 @@ async def say(dispatcher: CollectingDispatcher, tracker: Tracker, replies: Itera
             replies = await asyncio.get_running_loop().run_in_executor(None, word)
         except Exception:  # noqa: BLE001 - the templates always go out
             logger.exception("wording replies failed; sending the templates")
-    send(dispatcher, replies, rich=rich(tracker))
+    send(dispatcher, replies, rich=shows_cards)
 
 
 class ShopAction(Action, abc.ABC):

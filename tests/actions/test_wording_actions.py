@@ -70,3 +70,12 @@ def test_a_signed_in_customer_with_consent_gets_their_profile_in_the_prompt(serv
     # an anonymous shopper: no profile, no name
     run_action(ActionProductInfo(), make_tracker(f"tell me about the {phone.display_name}", "product_info"))
     assert "About the customer:" not in generator.prompts[-1].user
+
+
+def test_a_text_only_channel_gets_the_whole_list_not_a_sentence(services, generator, phone):
+    """``rasa shell`` shows no cards: the text is the only list of the products, kept whole."""
+    tracker = make_tracker(f"tell me about the {phone.display_name}", "product_info", input_channel="cmdline")
+    messages, _ = run_action(ActionProductInfo(), tracker)
+    assert messages[0]["text"].startswith(phone.display_name) and not messages[0]["custom"]
+    assert messages[0]["shopbot"]["reply"] == {"path": "template", "reason": "verbatim", "violations": []}
+    assert generator.prompts == []
