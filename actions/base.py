@@ -1,17 +1,21 @@
-"""What every shop action shares: one apology instead of a stack trace, and the services.
+"""What every shop action shares: one apology instead of a stack trace, the services, and
+``say``: the replies, worded for the shopper where they opted in.
 
 An action that fails (a database down, a model missing) must still answer the shopper;
 the error goes to the log, the shopper gets an apology and a way to reach a person.
 """
 
 import abc
+import asyncio
+from dataclasses import replace
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, Iterable, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.dialogue.replies import apology, rich_channel, send
+from bot.dialogue.replies import Reply, apology, rich_channel, send
+from bot.dialogue.wording import needs_wording, word_for_shopper
 from bot.services import shared_services
 
 logger = logging.getLogger(__name__)
@@ -60,6 +64,46 @@ def rich(tracker: Tracker) -> bool:
     return rich_channel(tracker.get_latest_input_channel())
 
 
+def generation_on() -> bool:
+    """``SHOPBOT_GENERATION``, read on every turn (the generator's model is not imported here)."""
+    from bot.generation.service import generation_enabled
+
+    return generation_enabled()
+
+
+async def say(dispatcher: CollectingDispatcher, tracker: Tracker, replies: Iterable[Reply], services: Any = None) -> None:
+    """Send ``replies`` through the dispatcher, the opted-in ones worded for this shopper.
+
+    With generation off (the default) nothing is loaded and every reply is its template;
+    the path is recorded either way (``Reply.record``).
+    """
+    replies = list(replies)
+    shows_cards = rich(tracker)
+    if not shows_cards:
+        # a text-only channel (rasa shell) drops the product cards: the text is then the
+        # only list of the products, so it is sent whole, as built
+        replies = [replace(r, rephrase=False) if r.rephrase and r.custom else r for r in replies]
+    if needs_wording(replies) and generation_on():
+        services = services or shared_services()
+        customer = customer_id(tracker)
+
+        def word() -> List[Reply]:
+            # all of it off the event loop: the rephraser's first build (names from the
+            # catalog and the customers), the profile, the model
+            try:
+                name = services.customer_name(customer) if customer is not None else None
+            except Exception:  # noqa: BLE001 - no name is fine
+                name = None
+            return word_for_shopper(replies, services.rephraser, services.profiles, customer,
+                                    tracker.sender_id, latest_text(tracker), name)
+
+        try:
+            replies = await asyncio.get_running_loop().run_in_executor(None, word)
+        except Exception:  # noqa: BLE001 - the templates always go out
+            logger.exception("wording replies failed; sending the templates")
+    send(dispatcher, replies, rich=shows_cards)
+
+
 class ShopAction(Action, abc.ABC):
     """An action whose ``respond`` may fail without the shopper ever seeing it.
 
@@ -72,6 +116,11 @@ class ShopAction(Action, abc.ABC):
 
     def services(self):
         return shared_services()
+
+    async def say(self, dispatcher: CollectingDispatcher, tracker: Tracker, replies: Iterable[Reply]) -> None:
+        """Send ``replies``; those that opted in (``Reply.rephrase``) worded for this shopper
+        by the process's rephraser, in a worker thread (``bot.dialogue.wording``)."""
+        await say(dispatcher, tracker, replies, self.services())
 
     @abc.abstractmethod
     async def respond(

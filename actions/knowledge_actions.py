@@ -6,11 +6,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import ShopAction, entity_values, latest_text, rich
+from actions.base import ShopAction, entity_values, latest_text
 from bot.dialogue.faq import faq_replies
 from bot.dialogue.orders import verified_order
 from bot.dialogue.products import compare_turn, compatibility_turn, product_info_turn
-from bot.dialogue.replies import send
 
 
 class ActionFaq(ShopAction):
@@ -23,7 +22,7 @@ class ActionFaq(ShopAction):
         services = self.services()
         topics = entity_values(tracker, "faq_topic")
         replies = faq_replies(services.faq_answerer, services.faq, latest_text(tracker), topics[0] if topics else None)
-        send(dispatcher, replies, rich=rich(tracker))
+        await self.say(dispatcher, tracker, replies)
         return []
 
 
@@ -41,7 +40,7 @@ class _ProductAction(ShopAction):
 
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         turn = self.turn_for(tracker)
-        send(dispatcher, turn.replies, rich=rich(tracker))
+        await self.say(dispatcher, tracker, turn.replies)
         return [SlotSet("products_in_focus", turn.focus)] if turn.focus is not None else []
 
 

@@ -100,7 +100,7 @@ class ActionOrderStatus(ShopAction):
         if view is None:
             send(dispatcher, [apology()])
             return []
-        send(dispatcher, orders.order_status_replies(view))
+        await self.say(dispatcher, tracker, orders.order_status_replies(view))
         return []
 
 

@@ -12,11 +12,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import ShopAction, customer_id, latest_text, rich
+from actions.base import ShopAction, customer_id, latest_text
 from bot.dialogue.personal import profile_used, recommend_turn, search_turn
 from bot.dialogue.preferences import state_preferences
 from bot.dialogue.products import compare_turn
-from bot.dialogue.replies import send
 
 
 def _entities(tracker: Tracker) -> List[Dict[Text, Any]]:
@@ -42,7 +41,7 @@ class ActionRecommend(_PersonalAction):
     async def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         profile = self.profile(tracker)
         turn = recommend_turn(self.services(), profile, latest_text(tracker), _entities(tracker))
-        send(dispatcher, turn.replies, rich=rich(tracker))
+        await self.say(dispatcher, tracker, turn.replies)
         events: List[Dict[Text, Any]] = [self.used(tracker, profile)]
         if turn.focus is not None:
             events.append(SlotSet("products_in_focus", turn.focus))
@@ -64,7 +63,7 @@ class ActionSearchProducts(_PersonalAction):
         if focus and not (query.category or query.brands or query.fits or query.products):
             # "which is the cheapest?" right after a list: about the products just shown
             turn = compare_turn(services, text, focus=focus)
-            send(dispatcher, turn.replies, rich=rich(tracker))
+            await self.say(dispatcher, tracker, turn.replies)
             return [SlotSet("products_in_focus", turn.focus)] if turn.focus is not None else []
         turn = search_turn(services, text, entities)
         events: List[Dict[Text, Any]] = []
@@ -72,7 +71,7 @@ class ActionSearchProducts(_PersonalAction):
             profile = self.profile(tracker)
             turn = recommend_turn(services, profile, latest_text(tracker), _entities(tracker))
             events.append(self.used(tracker, profile))
-        send(dispatcher, turn.replies, rich=rich(tracker))
+        await self.say(dispatcher, tracker, turn.replies)
         if turn.focus is not None:
             events.append(SlotSet("products_in_focus", turn.focus))
         return events
@@ -91,5 +90,5 @@ class ActionInformPreference(_PersonalAction):
         reply = state_preferences(services.profiles, services.graph, latest_text(tracker), _entities(tracker),
                                   customer_id=customer, conversation_id=tracker.sender_id,
                                   remembered=bool(before.personalized))
-        send(dispatcher, [reply], rich=rich(tracker))
+        await self.say(dispatcher, tracker, [reply])
         return [self.used(tracker, self.profile(tracker))]

@@ -121,6 +121,44 @@ class ShopServices:
 
         return self._get("recommender", build)
 
+    @property
+    def rephraser(self):
+        """The one rephraser of the process (``bot.generation.service.Rephraser``), built on
+        first use; its model loads on the first reply that opts in (or at warm-up).
+
+        Its guardrails know every product and brand of the catalog and every customer's
+        name, so a reply naming anything else (another customer above all) falls back.
+        ``SHOPBOT_GENERATION`` (default off) and ``SHOPBOT_GENERATION_BUDGET_S`` apply.
+        """
+        def build():
+            from bot.generation.entities import NameIndex
+            from bot.generation.service import Rephraser
+
+            catalog = self.catalog
+            names = NameIndex.from_catalog(catalog, people=self.customer_names())
+            return Rephraser(names=names, shop_name=(catalog.shop or {}).get("name") or "our shop")
+
+        return self._get("rephraser", build)
+
+    def customer_names(self):
+        """Every customer's full name (for the guardrails: a reply names nobody else)."""
+        from sqlalchemy import select
+
+        from bot.shop.schema import Customer
+
+        with self.db.session() as session:
+            return [name for (name,) in session.execute(select(Customer.name)).all() if name]
+
+    def customer_name(self, customer_id):
+        """A signed-in customer's own name (None when unknown)."""
+        from bot.shop.schema import Customer
+
+        if customer_id is None:
+            return None
+        with self.db.session() as session:
+            customer = session.get(Customer, customer_id)
+            return customer.name if customer is not None else None
+
 
 _shared: Optional[ShopServices] = None
 _shared_lock = threading.Lock()

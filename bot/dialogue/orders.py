@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Text
 
-from bot.dialogue.replies import HANDOFF_BUTTON, Reply, button, money
+from bot.dialogue.replies import HANDOFF_BUTTON, Reply, button, money, order_facts
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[A-Za-z]{2,}$")
 
@@ -165,7 +165,9 @@ def verified_customer_email(db: Any, order_id: Optional[Text], email: Optional[T
 def order_status_replies(view: Any, now: Any = None) -> List[Reply]:
     from bot.shop.orders import describe_status
 
-    return [Reply(text=describe_status(view, now))]
+    # Worded for the shopper when generation is on; every date, id and number in a
+    # generated status must be the order's own (the guardrails check it against these facts).
+    return [Reply(text=describe_status(view, now), facts=order_facts([view], now), rephrase=True)]
 
 
 # --- returns -----------------------------------------------------------------------

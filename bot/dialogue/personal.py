@@ -14,7 +14,7 @@ for anyone else.
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Text
 
 from bot.dialogue.products import ProductTurn
-from bot.dialogue.replies import Reply, bullet_list, money, one_line, product_card
+from bot.dialogue.replies import Reply, bullet_list, money, one_line, product_card, product_facts
 
 MAX_RECOMMENDATIONS = 4
 MAX_SEARCH_RESULTS = 5
@@ -125,7 +125,8 @@ def recommend_turn(services: Any, profile: Any, text: Optional[Text],
         "recommendations": [{"product_id": item.product.id, "source": item.source, "reason": item.reason}
                             for item in out.items],
     }
-    return ProductTurn([Reply(text=lead + "\n" + bullet_list(lines), custom=custom)],
+    facts = product_facts([item.product for item in out.items], currency, [item.reason for item in out.items])
+    return ProductTurn([Reply(text=lead + "\n" + bullet_list(lines), custom=custom, facts=facts, rephrase=True)],
                        focus=[item.product.id for item in out.items])
 
 
@@ -163,7 +164,8 @@ def search_turn(services: Any, text: Optional[Text], entities: Sequence[Mapping[
     if query.ignored:
         text_out += "\n(No product here has " + ", ".join(query.ignored) + ", so I left that out.)"
     custom = {"type": "product_cards", "products": [_card(p, currency) for p in products]}
-    return ProductTurn([Reply(text=text_out, custom=custom)], focus=[p.id for p in products])
+    reply = Reply(text=text_out, custom=custom, facts=product_facts(products, currency), rephrase=True)
+    return ProductTurn([reply], focus=[p.id for p in products])
 
 
 def _noun(result: Any, catalog: Any) -> Text:

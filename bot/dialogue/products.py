@@ -18,6 +18,7 @@ from bot.dialogue.replies import (
     button,
     cards_payload,
     one_line,
+    product_facts,
 )
 
 MAX_CARDS = 4
@@ -160,13 +161,15 @@ def _about(services: Any, text: Optional[Text], products: List[Any], focus: Focu
         return _comparison(services, ids, None, focus)
     if intent == "compare_products" and len(products) == 1 and text and COMPARE_WORDS.search(text):
         return _compare_with_what(services, products[0], focus)  # "compare the second one"
-    if len(products) == 1:
-        return ProductTurn([Reply(text=details_text(products[0], catalog), custom=_cards(products, catalog))],
-                           focus=focus.slot())
     currency = catalog.shop.get("currency", "USD")
+    if len(products) == 1:
+        return ProductTurn([Reply(text=details_text(products[0], catalog), custom=_cards(products, catalog),
+                                  facts=product_facts(products, currency, details=True), rephrase=True)],
+                           focus=focus.slot())
     shown = products[:MAX_CARDS]
     return ProductTurn([Reply(text="Here they are:\n" + bullet_list([one_line(p, currency) for p in shown]),
-                              custom=_cards(shown, catalog))], focus=focus.slot())
+                              custom=_cards(shown, catalog), facts=product_facts(shown, currency), rephrase=True)],
+                       focus=focus.slot())
 
 
 def follow_up(services: Any, text: Optional[Text], focus_ids: Sequence[Text], intent: Text,
@@ -291,7 +294,8 @@ def _fits_list(services: Any, device: Any, fits: List[Any], what: Text, lead: Op
     currency = services.catalog.shop.get("currency", "USD")
     fits = fits[:MAX_CARDS]
     text = (lead or f"These {what} work with the {device.display_name}:") + "\n" + bullet_list([one_line(p, currency) for p in fits])
-    return ProductTurn([Reply(text=text, custom=cards_payload(fits, currency))], focus=[device.id])
+    return ProductTurn([Reply(text=text, custom=cards_payload(fits, currency),
+                              facts=product_facts([device] + list(fits), currency), rephrase=True)], focus=[device.id])
 
 
 def compatibility_turn(
@@ -372,7 +376,7 @@ def compatibility_turn(
         if items:
             return ProductTurn([Reply(
                 text="These fit what you bought from us:\n" + bullet_list([one_line(p, currency) for p in items]),
-                custom=cards_payload(items, currency),
+                custom=cards_payload(items, currency), facts=product_facts(items, currency), rephrase=True,
             )])
     if not ids and current.shown:
         ids = current.about[:1]

@@ -15,7 +15,14 @@ Rasa runs on another machine), every ``/webhook`` and ``/actions`` call must car
 ``Authorization: Bearer <SHOPBOT_ACTIONS_SECRET>`` (Rasa sends it from the ``headers``
 of ``action_endpoint`` in endpoints.yml; compared in constant time, 401 otherwise),
 and the services are warmed in the background at start, with ``GET /ready`` answering
-503 until they are and 200 after. ``GET /health`` stays rasa-sdk's liveness check.
+503 until they are and 200 after (with ``SHOPBOT_GENERATION=on``, the generator's model
+is loaded then too). ``GET /health`` stays rasa-sdk's liveness check.
+
+``POST /rephrase`` (same secret) words one domain response for a shopper: the Rasa
+server's NLG (``bot.web.nlg``) asks it for responses flagged ``metadata: {rephrase: true}``
+in domain.yml, which rules utter without ever calling an action. Body: ``{"text",
+"response", "sender_id", "customer_id", "shopper_text"}``; answer: ``{"text", "reply":
+{"path", "reason", "violations", "seconds"}}``, the template on any doubt, as actions do.
 """
 
 import argparse
@@ -53,6 +60,61 @@ def install_log_redaction() -> None:
     install()
 
 
+MAX_REPHRASE_CHARS = 2000
+
+
+def default_warmup() -> Warmup:
+    """The standard warm-up, plus the generator's model when generation is on."""
+    from bot.generation.service import generation_enabled
+    from bot.serving.warmup import default_steps
+
+    steps = default_steps()
+    if generation_enabled():
+        # not required: without the model every reply is its template, which is fine
+        def warm_generator(services: Any) -> None:
+            if not services.rephraser.warm():
+                raise RuntimeError("the generator could not be loaded")
+
+        steps.append(("generator", False, warm_generator))
+    return Warmup(steps=steps)
+
+
+async def rephrase_response(body: Any, services: Any = None) -> dict:
+    """The ``/rephrase`` answer for one domain response (see the module docstring)."""
+    import asyncio
+
+    from bot.dialogue.replies import Reply
+    from bot.dialogue.wording import word_for_shopper
+    from bot.generation.facts import Facts
+
+    body = body if isinstance(body, dict) else {}
+    text = body.get("text") if isinstance(body.get("text"), str) else ""
+    text = text[:MAX_REPHRASE_CHARS]
+    customer = body.get("customer_id")
+    customer = customer if isinstance(customer, int) and not isinstance(customer, bool) and customer > 0 else None
+    sender = body.get("sender_id") if isinstance(body.get("sender_id"), str) else None
+    said = body.get("shopper_text") if isinstance(body.get("shopper_text"), str) else ""
+    reply = Reply(text=text, facts=Facts(), rephrase=True)
+    from bot.generation.service import generation_enabled
+
+    if not generation_enabled() or not text.strip():
+        return {"text": text, "reply": {"path": "template", "reason": "off" if text.strip() else "nothing to reword",
+                                        "violations": []}}
+
+    def word() -> Any:
+        from bot.services import shared_services
+
+        shop = services or shared_services()
+        try:
+            name = shop.customer_name(customer) if customer is not None else None
+        except Exception:  # noqa: BLE001 - no name is fine
+            name = None
+        return word_for_shopper([reply], shop.rephraser, shop.profiles, customer, sender, said, name)[0]
+
+    worded = await asyncio.get_running_loop().run_in_executor(None, word)
+    return {"text": worded.text, "reply": worded.record()}
+
+
 def create_app(actions: Text, secret: Text, warmup: Optional[Warmup] = None, auto_reload: bool = False) -> Any:
     """rasa-sdk's Sanic app with the secret check, safe errors and ``/ready``."""
     from rasa_sdk.endpoint import create_app as sdk_create_app
@@ -66,7 +128,7 @@ def create_app(actions: Text, secret: Text, warmup: Optional[Warmup] = None, aut
     # (failed turns in the load benchmark). SANIC_KEEP_ALIVE_TIMEOUT still overrides this.
     if not os.environ.get("SANIC_KEEP_ALIVE_TIMEOUT"):
         app.config.KEEP_ALIVE_TIMEOUT = KEEP_ALIVE_SECONDS
-    warmup = warmup or Warmup()
+    warmup = warmup or default_warmup()
     app.ctx.warmup = warmup
 
     @app.middleware("request")
@@ -82,6 +144,10 @@ def create_app(actions: Text, secret: Text, warmup: Optional[Warmup] = None, aut
     async def ready(_: Any) -> Any:
         status, body = warmup.report()
         return response.json(body, status=status)
+
+    @app.post("/rephrase")
+    async def rephrase(request: Any) -> Any:
+        return response.json(await rephrase_response(request.json))
 
     @app.exception(Exception)
     async def safe_error(request: Any, exception: Exception) -> Any:

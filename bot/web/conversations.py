@@ -53,13 +53,49 @@ class Turn:
     recommendations: List[Dict[str, Any]] = field(default_factory=list)
     # the profile an action used for this turn (``ProfileUsed.as_dict`` and ``set_by``: the action)
     profile: Optional[Dict[str, Any]] = None
+    # bot turns: how the reply was served (``{"path": generated|fallback|template, "reason",
+    # "violations"}``, from the bot message's metadata); None for messages that predate it
+    reply: Optional[Dict[str, Any]] = None
+
+    @property
+    def reply_badge(self) -> Optional[str]:
+        """The console's badge: "generated", "template" or "fallback (why)"."""
+        return reply_badge(self.reply)
 
     @property
     def time(self) -> datetime:
         return datetime.fromtimestamp(self.timestamp, tz=timezone.utc)
 
     def as_dict(self) -> Dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["reply_badge"] = self.reply_badge
+        return data
+
+
+REPLY_PATHS = ("generated", "fallback", "template")
+
+
+def reply_record(metadata: Any) -> Optional[Dict[str, Any]]:
+    """How a bot message was served, from its metadata (``{"shopbot": {"reply": ...}}``, set
+    by the action server's ``bot.dialogue.replies`` or the NLG's ``bot.web.nlg``); only
+    the known fields, so nothing else of the metadata reaches the page."""
+    shopbot = metadata.get("shopbot") if isinstance(metadata, dict) else None
+    reply = shopbot.get("reply") if isinstance(shopbot, dict) else None
+    if not isinstance(reply, dict) or reply.get("path") not in REPLY_PATHS:
+        return None
+    violations = reply.get("violations") if isinstance(reply.get("violations"), list) else []
+    seconds = reply.get("seconds")
+    return {"path": reply["path"], "reason": str(reply.get("reason") or "")[:80],
+            "violations": [str(v)[:200] for v in violations[:5]],
+            "seconds": float(seconds) if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) else None}
+
+
+def reply_badge(reply: Optional[Dict[str, Any]]) -> Optional[str]:
+    if not reply:
+        return None
+    if reply["path"] == "fallback":
+        return f"fallback ({reply.get('reason') or 'unknown'})"
+    return reply["path"]
 
 
 @dataclass
@@ -203,13 +239,15 @@ def build(sender_id: str, rows: Iterable[Any]) -> Optional[Conversation]:
                 turns.append(Turn("agent", event.get("text") or "", stamp, row.id, source="agent",
                                   agent=metadata.get("agent"), slots=dict(slots)))
                 continue
-            generated = metadata.get("source") == "generator" or bool(metadata.get("generated"))
+            served = reply_record(metadata)
+            generated = (metadata.get("source") == "generator" or bool(metadata.get("generated"))
+                         or (served is not None and served["path"] == "generated"))
             custom = data.get("custom") if isinstance(data.get("custom"), dict) else None
             turns.append(Turn("bot", event.get("text") or "", stamp, row.id, action=last_action,
                               source="generator" if generated else "template",
                               buttons=list(data.get("buttons") or []), custom=custom, slots=dict(slots),
                               recommendations=[r.as_dict() for r in recommendations_in(custom)],
-                              profile=pending_profile))
+                              profile=pending_profile, reply=served))
             pending_profile = None
         elif kind == "action":
             last_action = event.get("name")

@@ -138,4 +138,5 @@ def turn_json(turn: Any) -> Dict[str, Any]:
     return {"event_id": turn.event_id, "kind": turn.kind, "text": turn.text, "agent": turn.agent,
             "intent": turn.intent, "confidence": turn.confidence, "action": turn.action, "source": turn.source,
             "time": datetime.fromtimestamp(turn.timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
-            "profile": turn.profile, "recommendations": turn.recommendations}
+            "profile": turn.profile, "recommendations": turn.recommendations,
+            "reply": turn.reply, "reply_badge": turn.reply_badge}

@@ -35,3 +35,10 @@ def test_ticket_is_created_with_a_redacted_transcript(shop_services):
     assert ticket.conversation_id == "conv-42"
     stored = str(ticket.transcript)
     assert "4111 1111 1111 1111" not in stored and "charged twice" in stored
+
+
+def test_handoff_replies_never_opt_in_to_wording(shop_services):
+    from bot.dialogue.handoff import handoff_replies
+
+    replies = handoff_replies(shop_services.db, "conv-wording", [], email=None)
+    assert replies and not any(r.rephrase for r in replies)

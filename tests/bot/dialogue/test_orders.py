@@ -242,3 +242,14 @@ def test_old_delivery_is_outside_the_window(shop_services):
 def test_nothing_is_returned_without_verification(shop_services):
     [reply] = orders.submit_return(shop_services.db, RECENT.id, "wrong@example.com", None, "SKU-10001", "x")
     assert "RMA-" not in reply.text
+
+
+def test_the_order_status_opts_in_to_wording_with_the_orders_own_facts(shop_services):
+    """Worded for the shopper when generation is on, from this order's facts only; the
+    return (an RMA, a refund) stays verbatim."""
+    view = orders.verified_order(shop_services.db, SHIPPED.id, SHIPPED.email, token_for(SHIPPED))
+    [reply] = orders.order_status_replies(view)
+    assert reply.rephrase and [o.order_id for o in reply.facts.orders] == [SHIPPED.id]
+    assert reply.facts.orders[0].tracking_number == view.tracking_number and reply.facts.today is not None
+    assert not any(r.rephrase for r in orders.give_up_replies())
+    assert not orders.ask_email().rephrase and not orders.return_item_question(view).rephrase

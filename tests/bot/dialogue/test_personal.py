@@ -165,3 +165,15 @@ def test_a_price_range_lists_only_products_in_it(services):
 
 def test_a_message_without_constraints_is_not_a_search(services):
     assert search_turn(services, "what would you recommend for me?") is None
+
+
+def test_recommendations_and_search_results_opt_in_to_wording_with_their_facts(services):
+    """Each recommended product is a fact with its reason; a search result with its price."""
+    turn = recommend_turn(services, services.profiles.get(conversation_id="w1"), "what would you recommend for me?")
+    [reply] = turn.replies
+    assert reply.rephrase
+    listed = reply.custom["recommendations"]
+    assert [(f.product_id, f.reason) for f in reply.facts.products] == [(r["product_id"], r["reason"]) for r in listed]
+    [found] = search_turn(services, "how much is the cheapest laptop?").replies
+    assert found.rephrase and found.facts.products[0].price == min(
+        p.price for p in services.catalog.products if p.category == "laptops")

@@ -97,3 +97,15 @@ def test_bad_input_never_raises(shop_services, text):
     for turn_of in (product_info_turn, compare_turn, compatibility_turn):
         turn = turn_of(shop_services, text)
         assert turn.replies and turn.replies[0].text
+
+
+def test_details_opt_in_to_wording_with_the_catalog_facts(shop_services):
+    phone = next(p for p in shop_services.catalog.products if p.category == "phones")
+    [reply] = product_info_turn(shop_services, f"tell me about the {phone.display_name}").replies
+    assert reply.rephrase
+    [fact] = reply.facts.products
+    assert (fact.name, fact.price, fact.stock, fact.product_id) == (phone.display_name, float(phone.price),
+                                                                    int(phone.stock), phone.id)
+    assert fact.details  # the specs the text lists
+    # a comparison table and a "which one?" question are sent verbatim
+    assert not any(r.rephrase for r in compare_turn(shop_services, "compare phones").replies)

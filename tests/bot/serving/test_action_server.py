@@ -99,3 +99,60 @@ def test_warm_objects_are_kept_out_of_full_collections(monkeypatch):
         assert gc.get_freeze_count() > 1000  # everything alive now, the test run's modules included
     finally:
         gc.unfreeze()
+
+
+# --- /rephrase: domain responses worded for the Rasa server's NLG ---------------------------
+
+def test_the_rephrase_route_is_guarded_like_the_webhook(monkeypatch):
+    from sanic import Sanic
+
+    monkeypatch.setattr(Sanic, "test_mode", True)  # rasa-sdk's app name, created once above already
+    app = create_app("actions", "s3cret-value", warmup=Warmup(steps=[]))
+    paths = {route.path.strip("/") for route in app.router.routes}
+    assert "rephrase" in paths and "/rephrase" not in OPEN_PATHS
+
+
+def test_the_generator_is_warmed_only_with_generation_on(monkeypatch):
+    from bot.serving.action_server import default_warmup
+
+    monkeypatch.setenv("SHOPBOT_GENERATION", "off")
+    assert "generator" not in [name for name, _, _ in default_warmup().steps]
+    monkeypatch.setenv("SHOPBOT_GENERATION", "on")
+    steps = {name: required for name, required, _ in default_warmup().steps}
+    assert steps["generator"] is False  # without the model replies are templates: still ready
+
+
+class _Services:
+    """The services the route uses, with a rephraser on a scripted generator."""
+
+    def __init__(self, rephraser, profiles=None):
+        self.rephraser = rephraser
+        self.profiles = profiles
+
+    def customer_name(self, customer_id):
+        return None
+
+
+def test_rephrase_words_with_generation_on_and_keeps_the_template_otherwise(monkeypatch):
+    import asyncio
+
+    from bot.generation.service import Rephraser
+    from bot.serving.action_server import rephrase_response
+    from tests.bot.generation.conftest import ScriptedGenerator
+
+    template = "Goodbye, and thanks for stopping by!"
+    services = _Services(Rephraser(ScriptedGenerator("Bye now, and thanks for visiting!"), enabled=True))
+    monkeypatch.setenv("SHOPBOT_GENERATION", "off")
+    off = asyncio.run(rephrase_response({"text": template}, services))
+    assert off == {"text": template, "reply": {"path": "template", "reason": "off", "violations": []}}
+
+    monkeypatch.setenv("SHOPBOT_GENERATION", "on")
+    on = asyncio.run(rephrase_response({"text": template, "sender_id": "c1", "customer_id": True,
+                                        "shopper_text": "bye"}, services))
+    assert on["text"] == "Bye now, and thanks for visiting!" and on["reply"]["path"] == "generated"
+
+    lying = _Services(Rephraser(ScriptedGenerator("Bye! Everything is $1.00 today."), enabled=True))
+    kept = asyncio.run(rephrase_response({"text": template}, lying))
+    assert kept["text"] == template and kept["reply"]["path"] == "fallback"
+    assert kept["reply"]["reason"] == "guardrails" and kept["reply"]["violations"]
+    assert asyncio.run(rephrase_response("junk", services))["reply"]["path"] == "template"

@@ -17,6 +17,15 @@
       : message.kind === "agent" ? "agent " + (message.agent || "")
       : "bot · " + (message.action || "?") + " · " + (message.source || "");
     meta.textContent = message.time + " · " + who;
+    if (message.reply_badge) {  // how the reply was served: generated, template, fallback (why)
+      var badge = node("span", "reply-path reply-" + String((message.reply || {}).path || "").replace(/[^a-z]/g, ""),
+                       message.reply_badge);
+      if (message.reply && message.reply.violations && message.reply.violations.length) {
+        badge.title = message.reply.violations.join("; ");
+      }
+      meta.appendChild(document.createTextNode(" "));
+      meta.appendChild(badge);
+    }
     var text = document.createElement("div");
     text.className = "text";
     text.textContent = message.text || "";
