@@ -19,10 +19,14 @@ from typing import List, Optional
 
 
 def rasa_argv(args: List[str], token: str) -> List[str]:
-    """The argv ``rasa`` parses: ``run``, the options given, and the token."""
+    """The argv ``rasa`` parses: ``run``, the options given, and the token.
+
+    The token goes in as ``--auth-token=<token>``, one word: a URL-safe token starts with
+    "-" one time in 64, and argparse would take a separate ``-xyz...`` for an option and
+    refuse to start."""
     if any(a == "--auth-token" or a.startswith("--auth-token=") for a in args):
         raise SystemExit("bot.serving.rasa_run adds --auth-token itself; set SHOPBOT_RASA_API_TOKEN instead")
-    return ["rasa", "run", *args, "--auth-token", token]
+    return ["rasa", "run", *args, f"--auth-token={token}"]
 
 
 def main(argv: Optional[List[str]] = None) -> None:
