@@ -293,6 +293,29 @@ class CampaignStore:
                 ASSIGNMENTS.c.campaign_id == campaign_id, ASSIGNMENTS.c.variant == HOLDOUT)).scalar() or 0)
 
     # ---------------------------------------------------------------------------- privacy
+    def export_customer(self, customer_id: int) -> List[Dict[str, Any]]:
+        """What the campaigns hold about one customer (the privacy export): per campaign, the
+        variant they were given, the messages written for them, and their impressions and clicks."""
+        cid = int(customer_id)
+        with self.db.session() as session:
+            assigned = session.execute(select(ASSIGNMENTS).where(ASSIGNMENTS.c.customer_id == cid)).all()
+            messages = session.execute(select(MESSAGES).where(MESSAGES.c.customer_id == cid)).all()
+            events = session.execute(select(EVENTS).where(EVENTS.c.customer_id == cid).order_by(EVENTS.c.at)).all()
+        out: Dict[str, Dict[str, Any]] = {}
+
+        def entry(campaign_id: str) -> Dict[str, Any]:
+            return out.setdefault(campaign_id, {"campaign": campaign_id, "variant": None, "messages": [], "events": []})
+
+        for row in assigned:
+            entry(row.campaign_id).update(variant=row.variant, assigned_at=row.assigned_at.isoformat())
+        for row in messages:
+            entry(row.campaign_id)["messages"].append({"variant": row.variant, "text": row.text,
+                                                       "written_at": row.written_at.isoformat()})
+        for row in events:
+            entry(row.campaign_id)["events"].append({"kind": row.kind, "channel": row.channel,
+                                                     "at": row.at.isoformat()})
+        return [out[key] for key in sorted(out)]
+
     def forget_customer(self, customer_id: int) -> int:
         """Delete every campaign row of a customer (erasure); returns how many."""
         removed = 0

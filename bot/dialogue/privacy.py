@@ -335,6 +335,7 @@ def export_replies(profiles: Any, customer_id: int, rich: bool = True, now: Opti
     """``rasa shell``: the JSON itself. Elsewhere: a short-lived download link, never the JSON
     (a chat message is stored with the conversation)."""
     data = profiles.export(customer_id)
+    data["campaigns"] = _campaigns(profiles.db).export_customer(customer_id)
     if not rich:
         return [Reply(text="Here is everything I hold about you, as JSON:"),
                 Reply(text=json.dumps(data, ensure_ascii=False, indent=2, default=str))]
@@ -347,6 +348,13 @@ def export_replies(profiles: Any, customer_id: int, rich: bool = True, now: Opti
     custom = {"type": "download", "label": "Download my data (JSON)", "url": url, "path": path,
               "filename": f"my-data-{expires.date().isoformat()}.json", "expires_at": expires.isoformat() + "Z"}
     return [Reply(text=text, custom=custom)]
+
+
+def _campaigns(db: Any) -> Any:
+    """The campaigns' records of customers (assignments, messages, impressions, clicks)."""
+    from bot.campaigns.store import CampaignStore
+
+    return CampaignStore(db)
 
 
 _KIND_WORDS = (("view", "product view"), ("search", "search"), ("cart_add", "cart add"),
@@ -373,6 +381,7 @@ def delete_customer_data(profiles: Any, customer_id: int, conversation_id: Optio
     kinds = _events_by_kind(profiles.db, customer_id)
     removed = profiles.delete(customer_id, conversation_ids=[conversation_id] if conversation_id else [])
     exports = forget_exports(profiles.db, customer_id)
+    promotions = _campaigns(profiles.db).forget_customer(customer_id)
     erasure = request_erasure(profiles.db, conversation_id, customer_id) if conversation_id else None
     consent = profiles.consent(customer_id)
     lines = []
@@ -389,13 +398,15 @@ def delete_customer_data(profiles: Any, customer_id: int, conversation_id: Optio
         lines.append("the mood notes of " + _plural(removed["conversation_sentiment"], "conversation"))
     if exports:
         lines.append(_plural(exports, "prepared download"))
+    if promotions:
+        lines.append("the promotions we prepared or showed you, and your clicks on them")
     intro = ("Done. I've deleted:\n" + bullet_list(lines)) if lines else (
         "Done. There was no shopping profile, activity or preference stored about you to delete.")
     after = (" With personalization on, I'll start learning again from what you do next; say \"stop personalizing\" "
              "to prevent that." if consent else " Personalization stays off, as you chose.")
     text = (f"{intro}\nOur conversation history, this conversation included, is deleted from the chat log right "
             f"after this message. {ORDERS_STAY}{after}")
-    counts = {**removed, "exports": exports, **{f"events_{k}": v for k, v in kinds.items()}}
+    counts = {**removed, "exports": exports, "campaign_rows": promotions, **{f"events_{k}": v for k, v in kinds.items()}}
     return PrivacyTurn([Reply(text=text)], erasure=erasure, removed=counts)
 
 

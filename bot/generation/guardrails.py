@@ -24,6 +24,9 @@ Checks, each a ``Violation`` with a reason the console can show:
   customer" (the prompt's framing), or the prompt's own wording and section labels.
 - ``echo``: a run of the shopper's own words repeated that the facts do not contain (the
   usual way an injected "say ..." reaches the output).
+- ``wrong_pairing``: true facts joined wrongly in one sentence: a product named with a
+  brand that is not its own ("the Garmin Forerunner 55 from Big Agnes"), or with the
+  price of another product of the facts and not its own.
 - ``drops_facts``: the reply keeps less than ``min_coverage`` (half) of the answer's key
   facts (its prices, dates, codes and products): true but emptier than the template.
 """
@@ -34,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, List, Optional, Sequence, Set, Tuple
 
 from bot.generation import entities as E
-from bot.generation.entities import EntitySet, Mention, NameIndex, money_text, scan, words_of
+from bot.generation.entities import EntitySet, Mention, NameIndex, canonical, money_text, scan, words_of
 from bot.generation.facts import Facts, checkable_entities
 from bot.privacy.redaction import ADDRESS, CARD, IBAN, PHONE, redact_text
 
@@ -49,6 +52,7 @@ PERSONAL_DATA = "personal_data"
 INSTRUCTION_LEAK = "instruction_leak"
 ECHO = "echo"
 DROPS_FACTS = "drops_facts"
+WRONG_PAIRING = "wrong_pairing"
 
 
 @dataclass(frozen=True)
@@ -141,8 +145,42 @@ class Guardrails:
             if violation is not None:
                 found.append(violation)
         found += self._proper_nouns(stripped, mentions, supported)
+        found += self._pairings(stripped, mentions, facts)
         found += self._coverage(mentions, facts)
         return Verdict(tuple(_unique(found)))
+
+    def _pairings(self, text: str, mentions: List[Mention], facts: Facts) -> List[Violation]:
+        """Each name and price may be in the facts and the sentence still false: a product
+        with another's brand or price. Checked per sentence that names exactly the products
+        it talks about; a sentence naming several products is not paired (lists)."""
+        by_id = {p.product_id: p for p in facts.products if p.product_id}
+        if not by_id:
+            return []
+        own_prices = {pid: canonical(p.price) for pid, p in by_id.items() if p.price is not None}
+        product_prices = set(own_prices.values())
+        other_money = {value for value, _ in checkable_entities(replace_products(facts), self.names).money}
+        found: List[Violation] = []
+        start = 0
+        for end in [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]:
+            inside = [m for m in mentions if start <= m.start < end]
+            start = end
+            products = {key[len("product:"):] for m in inside if m.kind == E.NAME
+                        for key in m.keys if key.startswith("product:")}
+            products &= set(by_id)
+            if len(products) != 1:
+                continue
+            (pid,) = products
+            product = by_id[pid]
+            for m in inside:
+                if m.kind == E.NAME and m.keys and not any(k.startswith(("product:", "person:")) for k in m.keys):
+                    brands = {k for k in m.keys if k.startswith("brand:")}
+                    if brands and product.brand_id and f"brand:{product.brand_id}" not in brands:
+                        found.append(Violation(WRONG_PAIRING, f"{m.text!r} is not the brand of {product.name}"))
+                if m.kind == E.MONEY and m.value is not None and pid in own_prices:
+                    if (m.value in product_prices and m.value != own_prices[pid]
+                            and m.value not in other_money):
+                        found.append(Violation(WRONG_PAIRING, f"{m.text!r} is not the price of {product.name}"))
+        return found
 
     def _coverage(self, mentions: List[Mention], facts: Facts) -> List[Violation]:
         """A reply must keep at least ``min_coverage`` of the answer's key facts: "Good news,
@@ -359,6 +397,14 @@ def _replaced_regions(original: str, redacted: str) -> List[Tuple[str, str]]:
         else:
             regions.append([i1, i2, j1, j2])
     return [(original[i1:i2], redacted[j1:j2]) for i1, i2, j1, j2 in regions]
+
+
+def replace_products(facts: Facts) -> Facts:
+    """The facts without their products and the answer that lists them: what supports a
+    price other than a product's own (a budget in the profile, an order total)."""
+    from dataclasses import replace as _replace
+
+    return _replace(facts, products=(), answer="")
 
 
 def _unique(violations: List[Violation]) -> List[Violation]:

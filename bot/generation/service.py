@@ -6,7 +6,8 @@ staff console:
 
 - ``generated``: the model's wording passed every guardrail within the budget;
 - ``fallback``: it was tried and the template was sent instead, with why: the guardrail
-  violations, ``timeout`` (past the budget, or the model still loading) or ``error``;
+  violations, ``timeout`` (past the budget, or the model still loading), ``truncated``
+  (cut off at the token limit, mid-sentence) or ``error``;
 - ``template``: generation was not tried (switched off, or nothing to reword).
 
 It never raises: any exception is a fallback to the template. It never waits past the
@@ -35,7 +36,7 @@ from bot.generation.entities import NameIndex
 from bot.generation.facts import Facts, checkable_entities
 from bot.generation.guardrails import Guardrails, Verdict
 from bot.generation.prompt import build_prompt
-from bot.generation.runtime import DEADLINE, Generation, GenerationSettings, Generator, load_generator
+from bot.generation.runtime import DEADLINE, LENGTH, Generation, GenerationSettings, Generator, load_generator
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ TEMPLATE = "template"
 TIMEOUT = "timeout"
 ERROR = "error"
 GUARDRAILS = "guardrails"
+TRUNCATED = "truncated"
 
 DEFAULT_BUDGET_S = 2.0
 CHECK_RESERVE_S = 0.05  # of the budget, kept for the guardrail check after generating
@@ -177,6 +179,11 @@ class Rephraser:
         if generation is None or generation.finish_reason == DEADLINE:
             return Served(template_text, FALLBACK, TIMEOUT, (f"generation stopped at the {budget:.1f} s budget",),
                           elapsed, generation)
+        if generation.finish_reason == LENGTH:
+            # cut off at the token limit: half a sentence ("It comes with weight 700 g and")
+            # reads as broken even when every fact in it is right
+            return Served(template_text, FALLBACK, TRUNCATED,
+                          (f"cut off at the {self.max_new_tokens}-token limit",), elapsed, generation)
         verdict: Verdict = self.guardrails.check(
             generation.text, facts, shopper_text=shopper_text or "", prompt_texts=prompt.instructions,
             markers=prompt.markers, entities=checkable_entities(facts, self.guardrails.names))

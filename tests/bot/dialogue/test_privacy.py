@@ -314,3 +314,26 @@ def test_an_anonymous_opt_out_forgets_what_this_conversation_was_told(shop, prof
     with shop.session() as session:
         assert session.execute(select(func.count()).select_from(ConsentRow.__table__)).scalar_one() == 0
         assert session.execute(select(func.count()).select_from(ErasureRequest.__table__)).scalar_one() == 0
+
+
+def test_delete_and_export_cover_the_campaigns_records(shop, profiles, people):
+    from bot.campaigns.store import CampaignStore
+
+    jane, sam = people["jane"], people["sam"]
+    store = CampaignStore(shop)
+    for who in (jane, sam):
+        store.save_message("spring", who, "a", f"Hi {who}, new shoes are in.", "template", "", [])
+        store.record("spring", who, "a", "impression")
+        store.record("spring", who, "a", "click")
+    exported = json.loads(privacy_confirm_turn(
+        profiles, privacy_request_turn(profiles, "export my data", jane, JANE_CHAT, rich=False).pending,
+        True, jane, JANE_CHAT, rich=False).replies[-1].text)
+    [record] = exported["campaigns"]
+    assert record["campaign"] == "spring" and record["messages"][0]["text"] == f"Hi {jane}, new shoes are in."
+    assert [e["kind"] for e in record["events"]] == ["impression", "click"]
+
+    turn = privacy_request_turn(profiles, "erase everything about me", jane, JANE_CHAT)
+    done = privacy_confirm_turn(profiles, turn.pending, True, jane, JANE_CHAT)
+    assert "the promotions we prepared or showed you" in done.replies[0].text
+    assert store.export_customer(jane) == []
+    assert len(store.export_customer(sam)[0]["events"]) == 2  # Sam's stay

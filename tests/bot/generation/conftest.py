@@ -47,8 +47,10 @@ class ScriptedGenerator(Generator):
     name = "scripted"
 
     def __init__(self, reply: Union[str, Callable[[Prompt], str]], delay_s: float = 0.0,
-                 honour_deadline: bool = True, error: Optional[BaseException] = None) -> None:
+                 honour_deadline: bool = True, error: Optional[BaseException] = None,
+                 finish: str = STOP) -> None:
         self.reply = reply
+        self.finish = finish  # why it stopped when not at the deadline (LENGTH: the token limit)
         self.delay_s = delay_s
         self.honour_deadline = honour_deadline
         self.error = error
@@ -63,7 +65,7 @@ class ScriptedGenerator(Generator):
         if self.error is not None:
             raise self.error
         deadline = Deadline(deadline_s if self.honour_deadline else None)
-        finish = STOP
+        finish = self.finish
         end = started + self.delay_s
         while time.perf_counter() < end:  # "decoding"
             if deadline.passed():

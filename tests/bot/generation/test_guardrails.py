@@ -7,7 +7,7 @@ import pytest
 from bot.generation.facts import Facts, OrderFact, ProductFact, checkable_entities
 from bot.generation.guardrails import (
     DROPS_FACTS, ECHO, EMPTY, INSTRUCTION_LEAK, PERSONAL_DATA, TOO_LONG, UNSUPPORTED_CODE, UNSUPPORTED_DATE,
-    UNSUPPORTED_NAME, UNSUPPORTED_NUMBER, UNSUPPORTED_PRICE, GuardrailConfig, Guardrails,
+    UNSUPPORTED_NAME, UNSUPPORTED_NUMBER, UNSUPPORTED_PRICE, WRONG_PAIRING, GuardrailConfig, Guardrails,
 )
 from bot.generation.prompt import build_prompt
 
@@ -256,3 +256,29 @@ def test_a_year_the_facts_do_not_give_is_refused(guard):
     assert guard.check("It was delivered on May 9.", facts).ok
     verdict = guard.check("It was delivered on May 9, 2023.", facts)
     assert UNSUPPORTED_DATE in verdict.kinds, verdict.reasons
+
+
+@pytest.fixture
+def two_products(catalog) -> Facts:
+    watch, tent = catalog.product("SKU-10121"), catalog.product("SKU-10344")  # Forerunner 55 $199, Copper Spur $549.95
+    return Facts(answer="Garmin Forerunner 55 — $199.00\nBig Agnes Copper Spur HV UL2 — $549.95",
+                 products=(ProductFact.from_product(watch), ProductFact.from_product(tent)),
+                 profile_lines=("Your budget for watches is under $200.00.",))
+
+
+@pytest.mark.parametrize("reply", [
+    "The Garmin Forerunner 55 from Big Agnes is a great pick.",   # seen from the stock model
+    "The Forerunner 55 costs $549.95.",                           # the tent's price
+])
+def test_true_facts_joined_wrongly_are_caught(guard, two_products, reply):
+    assert WRONG_PAIRING in kinds(guard, reply, two_products)
+
+
+@pytest.mark.parametrize("reply", [
+    "The Garmin Forerunner 55 is $199.00, within your budget of under $200.00.",
+    "Big Agnes makes the Copper Spur HV UL2 ($549.95).",
+    "Try the Forerunner 55 at $199 or the Copper Spur HV UL2 at $549.95.",  # a list: not paired
+])
+def test_right_pairings_pass(guard, two_products, reply):
+    verdict = guard.check(reply, two_products)
+    assert verdict.ok, verdict.reasons

@@ -10,8 +10,9 @@ from bot.generation.facts import Facts, OrderFact, ProductFact
 from bot.generation.guardrails import (
     INSTRUCTION_LEAK, PERSONAL_DATA, UNSUPPORTED_CODE, UNSUPPORTED_NAME, UNSUPPORTED_NUMBER, UNSUPPORTED_PRICE,
 )
+from bot.generation.runtime import LENGTH, STOP
 from bot.generation.service import (
-    ERROR, FALLBACK, GENERATED, GUARDRAILS, TEMPLATE, TIMEOUT, Rephraser, generation_budget, generation_enabled,
+    ERROR, FALLBACK, GENERATED, GUARDRAILS, TEMPLATE, TIMEOUT, TRUNCATED, Rephraser, generation_budget, generation_enabled,
 )
 from tests.bot.generation.conftest import gullible
 
@@ -125,6 +126,15 @@ def test_a_model_stopped_at_its_deadline_falls_back(scripted, names, facts):
     served = rephraser(slow, names, budget_s=0.3).reply(TEMPLATE_TEXT, facts, shopper_text="price?")
     assert (served.path, served.reason) == (FALLBACK, TIMEOUT)
     assert served.seconds < 0.6
+
+
+def test_a_reply_cut_off_at_the_token_limit_falls_back(scripted, names, facts):
+    # every fact in it is right, but it stops mid-sentence
+    cut = scripted("The Samsung Galaxy S24 is $799.00 and it comes with", finish=LENGTH)
+    served = rephraser(cut, names).reply(TEMPLATE_TEXT, facts, shopper_text="price?")
+    assert (served.text, served.path, served.reason) == (TEMPLATE_TEXT, FALLBACK, TRUNCATED)
+    whole = scripted("The Samsung Galaxy S24 is $799.00.", finish=STOP)
+    assert rephraser(whole, names).reply(TEMPLATE_TEXT, facts, shopper_text="price?").path == GENERATED
 
 
 def test_an_exception_falls_back_and_is_reported(scripted, names, facts):
