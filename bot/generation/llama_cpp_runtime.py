@@ -1,0 +1,329 @@
+"""The generator on llama.cpp (``llama-cpp-python``), straight from the GGUF.
+
+Why a second runtime: decoding a 135M model on a CPU is bound by the bytes of weights
+read per token. transformers de-quantizes the Q4_1 GGUF to float32 (8 times the bytes)
+and pays Python and torch overhead per layer and token; llama.cpp reads the 4-bit
+weights as they are with hand-written AVX2 kernels. ``benchmarks/generation_bench.py``
+measures both on the same prompts (BENCHMARKS.md, "Generation runtimes").
+
+``llama-cpp-python`` publishes no wheels; ``scripts/setup.sh`` compiles its sdist once
+per machine (CPU only, a portable AVX2 baseline) and caches the wheel outside the clone.
+Where it is missing, ``SHOPBOT_GENERATOR_RUNTIME=auto`` (the default) uses the
+transformers runtime instead.
+
+What this runtime does, and why:
+
+- The prompt is rendered with the chat template stored in the GGUF (ChatML for SmolLM2:
+  ``<|im_start|>role\\n...<|im_end|>``), by jinja2 as transformers does, and tokenized with
+  the control tokens recognised, so both runtimes see the same token ids. The prompt
+  builder has already stripped anything shaped like a control token out of the
+  shopper's words and the facts; a rendered prompt with more control tokens than its
+  frame is refused all the same.
+- Decoding goes token by token through ``Llama.generate``: stops at the model's
+  end-of-turn tokens, at ``max_new_tokens``, or at the deadline (``DEADLINE``), and
+  measures the time to the first token. Greedy unless ``SHOPBOT_GENERATION_TEMPERATURE``
+  is above 0 (then plain seeded sampling over the whole vocabulary, as the transformers
+  runtime does: no top-k, top-p or min-p).
+- The repetition penalty (1.1) is llama.cpp's own, on the tokens this reply generated
+  only: its sampler chain is made fresh per reply and sees only the tokens it chose,
+  never the prompt's, so copying a product name from the facts is not punished; the
+  same rule and formula as the transformers runtime.
+- Prefix caching: llama.cpp keeps the KV cache of the previous call; before each call
+  it is cut back to the fixed system turn when the new prompt starts with the same one
+  (``_keep_prefix`` says why not further), so only the rest of the prompt is evaluated,
+  as one batch. ``last_reused_tokens`` and ``stats`` count what was reused;
+  ``prefix_cache = False`` clears the cache before each call (for comparison).
+- One generation at a time (a lock): one llama.cpp context is not thread-safe.
+- Threads: ``SHOPBOT_GENERATOR_THREADS``, else ``SHOPBOT_TORCH_THREADS``, else every
+  usable CPU. On a busy two-core machine 1 is often faster (BENCHMARKS.md).
+
+A Hugging Face model directory (a fine-tuned model in ``var/models``) is converted once
+into a GGUF (Q8_0) with llama.cpp's own ``convert_hf_to_gguf.py``, which setup copies
+out of the sdist into the environment (``SHOPBOT_LLAMA_CONVERTER`` points elsewhere),
+and cached in ``models_dir()`` under the hash of the directory's files, with progress.
+"""
+
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from bot.generation.prompt import Prompt
+from bot.generation.runtime import (
+    DEADLINE, LENGTH, STOP, Deadline, Generation, GenerationSettings, Generator, models_dir,
+)
+
+logger = logging.getLogger(__name__)
+
+N_CTX = 1024            # prompts are 100-250 tokens and replies at most 64: room to spare, little memory
+PENALTY_WINDOW = 512    # the repetition penalty looks back this far (a reply is shorter)
+CONVERSION_REV = 1      # bump when the HF -> GGUF conversion below changes: new cache files
+CONVERT_OUTTYPE = "q8_0"  # fine-tuned weights: 8-bit, half of f16's bytes per token, close to its wording
+CONTROL_TOKENS = ("<|im_end|>", "<|im_start|>", "<|endoftext|>", "<|eot_id|>", "</s>")
+# ChatML: what SmolLM2 and many small instruct models use, when a GGUF carries no template.
+CHATML = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] "
+          "+ '<|im_end|>' + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}"
+          "{% endif %}")
+
+
+def _say(message: str, progress: bool) -> None:
+    if progress:
+        print(f"[generator] {message}", file=sys.stderr, flush=True)
+
+
+def generator_threads() -> int:
+    """``SHOPBOT_GENERATOR_THREADS``, else ``SHOPBOT_TORCH_THREADS``, else the usable CPUs."""
+    for name in ("SHOPBOT_GENERATOR_THREADS", "SHOPBOT_TORCH_THREADS"):
+        try:
+            value = int(os.environ.get(name) or 0)
+        except ValueError:
+            value = 0
+        if value > 0:
+            return value
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# ---------------------------------------------------------------------- HF directory -> GGUF
+def converter_script() -> Optional[Path]:
+    """llama.cpp's ``convert_hf_to_gguf.py`` (with its ``conversion`` and ``gguf-py``
+    beside it): ``SHOPBOT_LLAMA_CONVERTER``, else where setup put it in the environment."""
+    configured = os.environ.get("SHOPBOT_LLAMA_CONVERTER")
+    candidates = [Path(configured)] if configured else []
+    candidates.append(Path(sys.prefix) / "share" / "llama.cpp" / "convert_hf_to_gguf.py")
+    for candidate in candidates:
+        if candidate.is_dir():
+            candidate = candidate / "convert_hf_to_gguf.py"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def directory_digest(directory: Path) -> str:
+    """The hash of a model directory's files (names and contents): a retrained model in
+    the same place is a new key."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(directory).rglob("*") if p.is_file()):
+        relative = path.relative_to(directory).as_posix()
+        if relative.startswith(".") or "/." in relative:
+            continue
+        digest.update(relative.encode() + b"\0")
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def converted_gguf_path(directory: Path, target_dir: Optional[Path] = None) -> Path:
+    key = hashlib.sha256(f"{directory_digest(directory)} {CONVERSION_REV} {CONVERT_OUTTYPE}".encode())
+    return Path(target_dir or models_dir()) / f"llama-{Path(directory).name}-{key.hexdigest()[:12]}.gguf"
+
+
+def convert_directory(directory: Path, target: Optional[Path] = None, progress: bool = True) -> Path:
+    """The cached GGUF of a Hugging Face model directory (converted now if missing)."""
+    directory = Path(directory)
+    target = Path(target or converted_gguf_path(directory))
+    if target.is_file():
+        return target
+    script = converter_script()
+    if script is None:
+        raise FileNotFoundError(
+            "llama.cpp's convert_hf_to_gguf.py was not found (scripts/setup.sh installs it into the action "
+            "environment's share/llama.cpp; or set SHOPBOT_LLAMA_CONVERTER); use SHOPBOT_GENERATOR_RUNTIME="
+            "transformers for this model directory")
+    _say(f"converting {directory} once into {target.name} ({CONVERT_OUTTYPE}, with llama.cpp's converter)", progress)
+    started = time.perf_counter()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
+    os.close(handle)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env.pop("NO_LOCAL_GGUF", None)  # the converter's own gguf-py, which matches it
+    command = [sys.executable, str(script), str(directory), "--outfile", staging, "--outtype", CONVERT_OUTTYPE]
+    try:
+        result = subprocess.run(command, env=env, stdout=None if progress else subprocess.PIPE,
+                                stderr=None if progress else subprocess.STDOUT, text=True)
+        if result.returncode != 0:
+            tail = (result.stdout or "")[-2000:]
+            raise RuntimeError(f"converting {directory} to GGUF failed (exit {result.returncode}){': ' + tail if tail else ''}")
+        os.replace(staging, target)  # atomic: a concurrent reader sees all or nothing
+    finally:
+        if os.path.exists(staging):
+            os.unlink(staging)
+    _say(f"converted in {time.perf_counter() - started:.0f} s", progress)
+    return target
+
+
+def gguf_for(config: GenerationSettings, progress: bool = True) -> Path:
+    """The GGUF file to load for the configured model (converting a model directory)."""
+    source = Path(config.model_path())
+    if source.is_dir():
+        return convert_directory(source, progress=progress)
+    if source.suffix.lower() != ".gguf" or not source.is_file():
+        raise FileNotFoundError(f"generator model {source} is neither a GGUF file nor a model directory")
+    return source
+
+
+# ---------------------------------------------------------------------- the runtime
+class LlamaCppGenerator(Generator):
+    name = "llama_cpp"
+
+    def __init__(self, llm: Any, config: GenerationSettings = GenerationSettings(), source: str = "",
+                 threads: Optional[int] = None) -> None:
+        self.llm = llm
+        self.config = config
+        self.source = source
+        self.threads = threads
+        self.prefix_cache = True
+        self.last_reused_tokens = 0
+        self.stats: Dict[str, int] = {"calls": 0, "prompt_tokens": 0, "reused_tokens": 0}
+        self._lock = threading.Lock()
+        self._template = self._chat_template()
+        self._controls = {i for i in (self._control_id(t) for t in CONTROL_TOKENS) if i is not None}
+        self.stop_ids = {i for i in self._controls | {self.llm.token_eos()} if i is not None and i >= 0}
+        self._frame_controls = self._count_controls(self._render([{"role": "system", "content": ""},
+                                                                  {"role": "user", "content": ""}]))
+
+    @classmethod
+    def load(cls, config: Optional[GenerationSettings] = None, progress: bool = True) -> "LlamaCppGenerator":
+        from llama_cpp import Llama
+
+        config = config or GenerationSettings.from_env()
+        path = gguf_for(config, progress=progress)
+        threads = generator_threads()
+        llm = Llama(model_path=str(path), n_ctx=N_CTX, n_batch=512, n_threads=threads, n_threads_batch=threads,
+                    seed=config.seed, last_n_tokens_size=PENALTY_WINDOW, verbose=False)
+        return cls(llm, config, source=str(path), threads=threads)
+
+    # ------------------------------------------------------------------ tokens
+    def _chat_template(self) -> Any:
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+        source = (getattr(self.llm, "metadata", None) or {}).get("tokenizer.chat_template") or CHATML
+        environment = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+
+        def raise_exception(message: str) -> None:
+            raise ValueError(message)
+
+        environment.globals["raise_exception"] = raise_exception
+        return environment.from_string(source)
+
+    def _render(self, messages: List[Dict[str, str]]) -> str:
+        return self._template.render(messages=messages, add_generation_prompt=True, bos_token="", eos_token="")
+
+    def _token_ids(self, text: str) -> List[int]:
+        return list(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def _control_id(self, text: str) -> Optional[int]:
+        ids = self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        return ids[0] if len(ids) == 1 else None
+
+    def _count_controls(self, text: str) -> int:
+        return sum(1 for token in self._token_ids(text) if token in self._controls)
+
+    def encode(self, prompt: Prompt) -> List[int]:
+        """The prompt's token ids with the chat template, ready for the assistant's turn."""
+        text = self._render(prompt.messages())
+        ids = self._token_ids(text)
+        if sum(1 for token in ids if token in self._controls) != self._frame_controls:
+            # prompt.clean() strips control tokens from untrusted text; this is the backstop
+            raise ValueError("the prompt's text contains chat control tokens")
+        return ids
+
+    def count_tokens(self, prompt: Prompt) -> int:
+        return len(self.encode(prompt))
+
+    # ------------------------------------------------------------------ decoding
+    def generate(self, prompt: Prompt, max_new_tokens: int = 64,
+                 deadline_s: Optional[float] = None) -> Generation:
+        started = time.perf_counter()
+        deadline = Deadline(deadline_s)
+        left = deadline.left()
+        if not self._lock.acquire(timeout=-1 if left is None else max(0.0, left)):
+            return Generation("", 0, 0, time.perf_counter() - started, None, DEADLINE)
+        try:
+            return self._generate(prompt, max_new_tokens, deadline, started)
+        finally:
+            self._lock.release()
+
+    def _system_ids(self, prompt: Prompt) -> List[int]:
+        """The system turn's tokens as they start the full prompt (empty if they do not)."""
+        try:
+            text = self._template.render(messages=prompt.messages()[:1], add_generation_prompt=False,
+                                         bos_token="", eos_token="")
+        except Exception:  # noqa: BLE001 - a template that wants a user turn: no prefix caching
+            return []
+        return self._token_ids(text)
+
+    def _keep_prefix(self, ids: List[int], system_ids: List[int]) -> int:
+        """Cut llama.cpp's KV cache back to what this prompt shares with the previous one,
+        at most its system turn, and return how many tokens that keeps.
+
+        Why not the whole common prefix, as ``Llama.generate`` would: evaluating the
+        prompt's tail as one batch or token by token rounds differently (other matrix
+        kernels), and a 135M model's greedy choice can flip on that, so the same prompt
+        would get a different reply depending on what came before it. The system turn is
+        the part every prompt shares; what follows it is always evaluated as one batch.
+        """
+        llm = self.llm
+        cached = list(llm._input_ids)  # the tokens whose keys and values are in the cache
+        common = 0
+        for a, b in zip(cached, ids[:len(system_ids)] if ids[:len(system_ids)] == system_ids else ()):
+            if a != b:
+                break
+            common += 1
+        common = min(common, len(ids) - 1)  # at least one token is evaluated for the next logits
+        if common <= 0:
+            llm.reset()
+            return 0
+        if common < llm.n_tokens:
+            llm._ctx.kv_cache_seq_rm(-1, common, -1)
+            llm.n_tokens = common
+        return common
+
+    def _generate(self, prompt: Prompt, max_new_tokens: int, deadline: Deadline, started: float) -> Generation:
+        ids = self.encode(prompt)
+        if deadline.passed():
+            return Generation("", 0, len(ids), time.perf_counter() - started, None, DEADLINE)
+        room = N_CTX - len(ids)
+        if room < 1:
+            raise ValueError(f"the prompt takes {len(ids)} tokens; the context holds {N_CTX}")
+        budget = min(max_new_tokens, room)
+        reused = self._keep_prefix(ids, self._system_ids(prompt)) if self.prefix_cache else 0
+        if not reused:
+            self.llm.reset()
+        temperature = self.config.temperature
+        stream = self.llm.generate(ids, temp=max(0.0, temperature), top_k=0, top_p=1.0, min_p=0.0, typical_p=1.0,
+                                   repeat_penalty=self.config.repetition_penalty or 1.0, reset=True)
+        generated: List[int] = []
+        first_token_s = None
+        finish = LENGTH
+        try:
+            for token in stream:
+                if first_token_s is None:
+                    first_token_s = time.perf_counter() - started
+                if token in self.stop_ids:
+                    finish = STOP
+                    break
+                generated.append(token)
+                if deadline.passed():
+                    finish = DEADLINE
+                    break
+                if len(generated) >= budget:
+                    break
+        finally:
+            stream.close()
+        self.last_reused_tokens = reused
+        self.stats["calls"] += 1
+        self.stats["prompt_tokens"] += len(ids)
+        self.stats["reused_tokens"] += reused
+        text = self.llm.detokenize(generated).decode("utf-8", errors="ignore").strip()
+        return Generation(text, len(generated), len(ids), time.perf_counter() - started, first_token_s, finish)
