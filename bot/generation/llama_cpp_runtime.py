@@ -13,6 +13,10 @@ transformers runtime instead.
 
 What this runtime does, and why:
 
+- The default model's Q4_1 GGUF is re-packed once as Q8_0 into ``models_dir()``
+  (``requantize_q8_0`` says why: llama.cpp evaluates Q4_1 prompts without its fast
+  batched kernels); ``SHOPBOT_LLAMA_REQUANTIZE=off`` runs the file as it is.
+
 - The prompt is rendered with the chat template stored in the GGUF (ChatML for SmolLM2:
   ``<|im_start|>role\\n...<|im_end|>``), by jinja2 as transformers does, and tokenized with
   the control tokens recognised, so both runtimes see the same token ids. The prompt
@@ -34,8 +38,8 @@ What this runtime does, and why:
   as one batch. ``last_reused_tokens`` and ``stats`` count what was reused;
   ``prefix_cache = False`` clears the cache before each call (for comparison).
 - One generation at a time (a lock): one llama.cpp context is not thread-safe.
-- Threads: ``SHOPBOT_GENERATOR_THREADS``, else ``SHOPBOT_TORCH_THREADS``, else every
-  usable CPU. On a busy two-core machine 1 is often faster (BENCHMARKS.md).
+- Threads: ``SHOPBOT_GENERATOR_THREADS``, else ``SHOPBOT_TORCH_THREADS``, else half the
+  usable CPUs (``generator_threads``).
 
 A Hugging Face model directory (a fine-tuned model in ``var/models``) is converted once
 into a GGUF (Q8_0) with llama.cpp's own ``convert_hf_to_gguf.py``, which setup copies
@@ -65,6 +69,7 @@ N_CTX = 1024            # prompts are 100-250 tokens and replies at most 64: roo
 PENALTY_WINDOW = 512    # the repetition penalty looks back this far (a reply is shorter)
 CONVERSION_REV = 1      # bump when the HF -> GGUF conversion below changes: new cache files
 CONVERT_OUTTYPE = "q8_0"  # fine-tuned weights: 8-bit, half of f16's bytes per token, close to its wording
+Q4_1 = 3                # LLAMA_FTYPE_MOSTLY_Q4_1: the default model's type, re-packed as Q8_0 (requantize_q8_0)
 CONTROL_TOKENS = ("<|im_end|>", "<|im_start|>", "<|endoftext|>", "<|eot_id|>", "</s>")
 # ChatML: what SmolLM2 and many small instruct models use, when a GGUF carries no template.
 CHATML = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] "
@@ -78,7 +83,9 @@ def _say(message: str, progress: bool) -> None:
 
 
 def generator_threads() -> int:
-    """``SHOPBOT_GENERATOR_THREADS``, else ``SHOPBOT_TORCH_THREADS``, else the usable CPUs."""
+    """``SHOPBOT_GENERATOR_THREADS``, else ``SHOPBOT_TORCH_THREADS``, else half the usable
+    CPUs (llama.cpp's own default: one per physical core; 1 on a two-core machine, where a
+    second thread spin-waiting for a busy core made replies 15x slower, BENCHMARKS.md)."""
     for name in ("SHOPBOT_GENERATOR_THREADS", "SHOPBOT_TORCH_THREADS"):
         try:
             value = int(os.environ.get(name) or 0)
@@ -87,9 +94,10 @@ def generator_threads() -> int:
         if value > 0:
             return value
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        usable = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+        usable = os.cpu_count() or 1
+    return max(1, usable // 2)
 
 
 # ---------------------------------------------------------------------- HF directory -> GGUF
@@ -162,13 +170,93 @@ def convert_directory(directory: Path, target: Optional[Path] = None, progress: 
     return target
 
 
+# ---------------------------------------------------------------------- Q4_1 -> Q8_0
+def requantize_setting() -> str:
+    """``SHOPBOT_LLAMA_REQUANTIZE``: ``q8_0`` (default) runs a Q4_1 GGUF as Q8_0; ``off`` as it is."""
+    value = (os.environ.get("SHOPBOT_LLAMA_REQUANTIZE") or "q8_0").strip().lower()
+    if value not in ("q8_0", "off"):
+        raise ValueError(f"SHOPBOT_LLAMA_REQUANTIZE={value!r}: q8_0 or off")
+    return value
+
+
+def gguf_file_type(path: Path) -> Optional[int]:
+    """``general.file_type`` of a GGUF (llama.cpp's ``LLAMA_FTYPE_*``), None if unstated."""
+    from gguf import GGUFReader
+
+    field = GGUFReader(str(path)).fields.get("general.file_type")
+    if field is None:
+        return None
+    return int(field.parts[field.data[0]][0])
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def requantized_path(gguf: Path, target_dir: Optional[Path] = None) -> Path:
+    key = hashlib.sha256(f"{_file_digest(gguf)} {CONVERSION_REV} q8_0".encode()).hexdigest()[:12]
+    return Path(target_dir or models_dir()) / f"llama-{gguf.stem}-{key}.q8_0.gguf"
+
+
+def requantize_q8_0(gguf: Path, target: Optional[Path] = None, progress: bool = True) -> Path:
+    """The cached Q8_0 copy of ``gguf`` (made now if missing, about 2 s).
+
+    Why: llama.cpp has no fast batched matrix kernel for Q4_1 on x86 (no llamafile
+    sgemm, no repacking), so a Q4_1 model evaluates a prompt token by token through its
+    dot products: on 2 busy cores the 150-token prompt took 2.2 s against 1.4 s in Q8_0,
+    while decoding got only 10% slower (twice the bytes per token). Q8_0 holds every
+    Q4_1 weight to within a 254th of its block's largest, finer than Q4_1's own step.
+    Greedy replies still change (8 of the benchmark's 20 came out word for word the
+    same): a 135M model's choice flips on rounding, as it does between the two runtimes;
+    the guardrail pass rate is what BENCHMARKS.md compares.
+    """
+    import llama_cpp
+
+    gguf = Path(gguf)
+    target = Path(target or requantized_path(gguf))
+    if target.is_file():
+        return target
+    _say(f"re-packing {gguf.name} as Q8_0 once into {target} (a few seconds)", progress)
+    started = time.perf_counter()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
+    os.close(handle)
+    try:
+        try:
+            from llama_cpp._logger import set_verbose
+
+            set_verbose(False)  # llama.cpp logs every tensor at info level
+        except ImportError:
+            pass
+        params = llama_cpp.llama_model_quantize_default_params()
+        params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0
+        params.allow_requantize = True
+        params.nthread = 1
+        code = llama_cpp.llama_model_quantize(str(gguf).encode(), staging.encode(), params)
+        if code != 0:
+            raise RuntimeError(f"llama.cpp could not re-pack {gguf} as Q8_0 (code {code})")
+        os.replace(staging, target)
+    finally:
+        if os.path.exists(staging):
+            os.unlink(staging)
+    _say(f"re-packed in {time.perf_counter() - started:.1f} s", progress)
+    return target
+
+
 def gguf_for(config: GenerationSettings, progress: bool = True) -> Path:
-    """The GGUF file to load for the configured model (converting a model directory)."""
+    """The GGUF file to load for the configured model (converting a model directory,
+    re-packing a Q4_1 file as Q8_0 unless ``SHOPBOT_LLAMA_REQUANTIZE=off``)."""
     source = Path(config.model_path())
     if source.is_dir():
         return convert_directory(source, progress=progress)
     if source.suffix.lower() != ".gguf" or not source.is_file():
         raise FileNotFoundError(f"generator model {source} is neither a GGUF file nor a model directory")
+    if requantize_setting() == "q8_0" and gguf_file_type(source) == Q4_1:
+        return requantize_q8_0(source, progress=progress)
     return source
 
 

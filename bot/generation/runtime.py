@@ -26,7 +26,8 @@ Settings (environment, with working defaults):
 | ``SHOPBOT_GENERATION_MAX_TOKENS`` | 64 | new tokens per reply at most |
 | ``SHOPBOT_GENERATOR_QUANTIZE`` | none | ``int8``: the transformers runtime's linear layers in dynamic int8 (about 1.7x the decode rate on 2 CPUs; greedy output changes a little) |
 | ``SHOPBOT_TORCH_THREADS`` | all usable CPUs | torch threads (on a busy 2-core machine 1 thread decoded 8x faster than 2: see BENCHMARKS.md) |
-| ``SHOPBOT_GENERATOR_THREADS`` | ``SHOPBOT_TORCH_THREADS``, else all usable CPUs | llama.cpp's threads (the ``llama_cpp`` runtime) |
+| ``SHOPBOT_GENERATOR_THREADS`` | ``SHOPBOT_TORCH_THREADS``, else half the usable CPUs (1 on 2 cores) | llama.cpp's threads (the ``llama_cpp`` runtime) |
+| ``SHOPBOT_LLAMA_REQUANTIZE`` | ``q8_0`` | the ``llama_cpp`` runtime runs a Q4_1 GGUF re-packed once as Q8_0 (faster prompts); ``off``: as it is |
 | ``SHOPBOT_LLAMA_CONVERTER`` | the environment's ``share/llama.cpp`` | llama.cpp's ``convert_hf_to_gguf.py``, for a model directory on the ``llama_cpp`` runtime |
 | ``SHOPBOT_MODELS_DIR`` | ``var/models`` | where converted models are cached |
 """

