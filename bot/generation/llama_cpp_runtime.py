@@ -50,6 +50,7 @@ and cached in ``models_dir()`` under the hash of the directory's files, with pro
 import hashlib
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -136,6 +137,88 @@ def converted_gguf_path(directory: Path, target_dir: Optional[Path] = None) -> P
     return Path(target_dir or models_dir()) / f"llama-{Path(directory).name}-{key.hexdigest()[:12]}.gguf"
 
 
+# Runs llama.cpp's converter with one fallback: when it does not recognise the tokenizer's
+# pre-tokenizer by its fingerprint, SHOPBOT_GGUF_TOKENIZER_PRE names it (see _conversion_input).
+_CONVERTER_WRAPPER = """
+import os, runpy, sys
+script = sys.argv[1]
+sys.argv = sys.argv[1:]
+sys.path.insert(0, os.path.dirname(script))
+sys.path.insert(1, os.path.join(os.path.dirname(script), "gguf-py"))
+import conversion.base as base
+recognised = base.TextModel.get_vocab_base_pre
+def get_vocab_base_pre(self, tokenizer):
+    try:
+        return recognised(self, tokenizer)
+    except NotImplementedError:
+        fallback = os.environ.get("SHOPBOT_GGUF_TOKENIZER_PRE")
+        if not fallback:
+            raise
+        print(f"pre-tokenizer not recognised by its fingerprint; using {fallback!r}, the base model's", file=sys.stderr)
+        return fallback
+base.TextModel.get_vocab_base_pre = get_vocab_base_pre
+runpy.run_path(script, run_name="__main__")
+"""
+
+
+def _conversion_input(directory: Path, staging: Path) -> Dict[str, str]:
+    """Prepare ``staging`` as the converter's input: ``directory``'s files, linked, with
+    its ``tokenizer.json`` repaired if needed; returns environment for the converter.
+
+    A model fine-tuned here starts from the transformers runtime's conversion of the GGUF,
+    whose ``tokenizer.json`` transformers wrote as a byte-level BPE that also claims byte
+    fallback: llama.cpp's converter then takes it for a SentencePiece-style Llama
+    tokenizer and writes a GGUF that crashes llama.cpp on load. Byte-level BPE needs no
+    byte fallback, so the copy says so (and decodes byte-level). The converter then
+    fingerprints the pre-tokenizer; when the vocabulary is the default model's, token for
+    token, the default GGUF's pre-tokenizer (``smollm``) is the fallback it may use.
+    """
+    import json
+
+    staging.mkdir(parents=True, exist_ok=True)
+    for path in directory.iterdir():
+        os.symlink(path.resolve(), staging / path.name)
+    env: Dict[str, str] = {}
+    tokenizer_file = directory / "tokenizer.json"
+    if not tokenizer_file.is_file():
+        return env
+    tokenizer = json.loads(tokenizer_file.read_text(encoding="utf-8"))
+    model = tokenizer.get("model") or {}
+    byte_level = "ByteLevel" in json.dumps(tokenizer.get("pre_tokenizer"))
+    if model.get("type") == "BPE" and byte_level and model.get("byte_fallback"):
+        model["byte_fallback"] = False
+        tokenizer["decoder"] = {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True,
+                                "use_regex": True}
+        (staging / "tokenizer.json").unlink()
+        (staging / "tokenizer.json").write_text(json.dumps(tokenizer, ensure_ascii=False), encoding="utf-8")
+    pre = _default_pre_tokenizer_for(model.get("vocab") or {}, tokenizer.get("added_tokens") or [])
+    if pre:
+        env["SHOPBOT_GGUF_TOKENIZER_PRE"] = pre
+    return env
+
+
+def _default_pre_tokenizer_for(vocab: Dict[str, int], added: List[Dict[str, Any]]) -> Optional[str]:
+    """The default model's ``tokenizer.ggml.pre`` when ``vocab`` is its vocabulary, else None."""
+    try:
+        from gguf import GGUFReader
+
+        from bot.generation.runtime import default_model_path
+
+        reader = GGUFReader(str(default_model_path()))
+    except (FileNotFoundError, ImportError):
+        return None
+    tokens_field = reader.fields.get("tokenizer.ggml.tokens")
+    pre_field = reader.fields.get("tokenizer.ggml.pre")
+    if tokens_field is None or pre_field is None:
+        return None
+    by_id = {index: token for token, index in vocab.items()}
+    by_id.update({entry.get("id"): entry.get("content") for entry in added})
+    tokens = [bytes(tokens_field.parts[i]).decode("utf-8") for i in tokens_field.data]
+    if len(by_id) != len(tokens) or any(by_id.get(i) != token for i, token in enumerate(tokens)):
+        return None
+    return bytes(pre_field.parts[pre_field.data[0]]).decode("utf-8")
+
+
 def convert_directory(directory: Path, target: Optional[Path] = None, progress: bool = True) -> Path:
     """The cached GGUF of a Hugging Face model directory (converted now if missing)."""
     directory = Path(directory)
@@ -153,10 +236,13 @@ def convert_directory(directory: Path, target: Optional[Path] = None, progress: 
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, staging = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
     os.close(handle)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    env.pop("NO_LOCAL_GGUF", None)  # the converter's own gguf-py, which matches it
-    command = [sys.executable, str(script), str(directory), "--outfile", staging, "--outtype", CONVERT_OUTTYPE]
+    workdir = Path(tempfile.mkdtemp(prefix=target.name + ".", suffix=".input", dir=target.parent))
     try:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+               **_conversion_input(directory, workdir / "model")}
+        env.pop("NO_LOCAL_GGUF", None)  # the converter's own gguf-py, which matches it
+        command = [sys.executable, "-c", _CONVERTER_WRAPPER, str(script), str(workdir / "model"),
+                   "--outfile", staging, "--outtype", CONVERT_OUTTYPE]
         result = subprocess.run(command, env=env, stdout=None if progress else subprocess.PIPE,
                                 stderr=None if progress else subprocess.STDOUT, text=True)
         if result.returncode != 0:
@@ -164,6 +250,7 @@ def convert_directory(directory: Path, target: Optional[Path] = None, progress: 
             raise RuntimeError(f"converting {directory} to GGUF failed (exit {result.returncode}){': ' + tail if tail else ''}")
         os.replace(staging, target)  # atomic: a concurrent reader sees all or nothing
     finally:
+        shutil.rmtree(workdir, ignore_errors=True)
         if os.path.exists(staging):
             os.unlink(staging)
     _say(f"converted in {time.perf_counter() - started:.0f} s", progress)

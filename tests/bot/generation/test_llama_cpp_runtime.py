@@ -239,7 +239,11 @@ def test_a_model_directory_is_converted_once_and_served(tiny_model_dir, tmp_path
     assert tiny.source == str(gguf) and gguf.parent == tmp_path / "models" and gguf.is_file()
     assert "[generator] converting" in shown and "converted in" in shown  # progress
     assert list(gguf.parent.glob("*.part")) == []  # no half file left behind
-    prompt = Prompt("You are a shop assistant.", "Facts: Galaxy S24, $799.00.")
+    # the fine-tuned tokenizer.json (written by transformers from the GGUF) is repaired on the
+    # way: byte-level BPE with the base model's pre-tokenizer, as the package's GGUF says
+    assert tiny.llm.metadata["tokenizer.ggml.model"] == "gpt2"
+    assert tiny.llm.metadata["tokenizer.ggml.pre"] == llama.llm.metadata["tokenizer.ggml.pre"] == "smollm"
+    prompt = Prompt("You are a shop assistant.", "Facts: Galaxy S24, $799.00, ORD-100345 on 2025-05-12 🙂.")
     assert tiny.count_tokens(prompt) == llama.count_tokens(prompt)  # the same tokenizer, through the GGUF
     generation = tiny.generate(prompt, max_new_tokens=4)  # random weights: any tokens, but it runs
     assert generation.finish_reason in (STOP, LENGTH) and generation.tokens <= 4
