@@ -5,8 +5,8 @@ text, how many tokens it took, how long, and how long until the first token. Two
 runtimes register in ``RUNTIMES`` and are chosen with ``SHOPBOT_GENERATOR_RUNTIME``, so
 the rephraser and the benchmark need no change:
 
-- ``llama_cpp`` (``bot.generation.llama_cpp_runtime``): llama.cpp reading the GGUF as it
-  is; the faster one measured (BENCHMARKS.md, "Generation runtimes"), so ``auto``, the
+- ``llama_cpp`` (``bot.generation.llama_cpp_runtime``): llama.cpp on the GGUF (the
+  default model's Q4_1 re-packed once as Q8_0); the faster one measured (BENCHMARKS.md, "Generation runtimes"), so ``auto``, the
   default, picks it whenever ``llama-cpp-python`` (built by ``scripts/setup.sh``) imports;
 - ``transformers`` (``bot.generation.transformers_runtime``): torch, from the GGUF
   converted once to float32; ``auto`` falls back to it without llama.cpp, or when

@@ -196,6 +196,20 @@ def test_the_setting_selects_the_runtime(monkeypatch, llama):
     assert resolve_runtime("auto") == "transformers"  # without llama-cpp-python, still a generator
 
 
+def test_transformers_is_still_one_setting_away(monkeypatch, llama, prompts, real_model_conversion):
+    """The default runtime is llama.cpp now, so the shared real-model fixture uses it; the
+    transformers runtime stays selectable and behind the same interface."""
+    from bot.generation.transformers_runtime import TransformersGenerator
+
+    monkeypatch.setenv("SHOPBOT_GENERATOR_RUNTIME", "transformers")
+    monkeypatch.setenv("SHOPBOT_TORCH_THREADS", "1")
+    other = load_generator(progress=False)
+    assert isinstance(other, TransformersGenerator)
+    generation = other.generate(prompts[0], max_new_tokens=6)
+    assert generation.tokens > 0 and generation.finish_reason in (STOP, LENGTH)
+    assert generation.prompt_tokens == llama.count_tokens(prompts[0]) == other.count_tokens(prompts[0])
+
+
 def test_threads_come_from_the_settings(monkeypatch):
     monkeypatch.setenv("SHOPBOT_GENERATOR_THREADS", "2")
     monkeypatch.setenv("SHOPBOT_TORCH_THREADS", "1")
@@ -255,3 +269,16 @@ def test_a_model_directory_is_converted_once_and_served(tiny_model_dir, tmp_path
     assert runtime.convert_directory(tiny_model_dir) == gguf  # cached under the directory's content hash
     (tiny_model_dir / "generation_config.json").write_text('{"do_sample": false}')
     assert runtime.converted_gguf_path(tiny_model_dir) != gguf  # retrained in place: a new key
+
+
+def test_auto_falls_back_to_transformers_when_llama_cpp_cannot_load_the_model(tiny_model_dir, tmp_path, monkeypatch):
+    import bot.generation.llama_cpp_runtime as runtime
+    from bot.generation.transformers_runtime import TransformersGenerator
+
+    monkeypatch.setenv("SHOPBOT_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("SHOPBOT_TORCH_THREADS", "1")
+    monkeypatch.setattr(runtime, "converter_script", lambda: None)  # as if setup had not installed it
+    with pytest.raises(FileNotFoundError, match="convert_hf_to_gguf.py"):
+        load_generator(GenerationSettings(model=str(tiny_model_dir), runtime="llama_cpp"), progress=False)
+    fallback = load_generator(GenerationSettings(model=str(tiny_model_dir), runtime="auto"), progress=False)
+    assert isinstance(fallback, TransformersGenerator) and fallback.source == str(tiny_model_dir)
