@@ -78,6 +78,13 @@ CHATML = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\
           "{% endif %}")
 
 
+def _readable(path: str) -> None:
+    """A cache file as the umask allows (mkstemp makes them owner-only)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o644 & ~umask)
+
+
 def _say(message: str, progress: bool) -> None:
     if progress:
         print(f"[generator] {message}", file=sys.stderr, flush=True)
@@ -248,6 +255,7 @@ def convert_directory(directory: Path, target: Optional[Path] = None, progress: 
         if result.returncode != 0:
             tail = (result.stdout or "")[-2000:]
             raise RuntimeError(f"converting {directory} to GGUF failed (exit {result.returncode}){': ' + tail if tail else ''}")
+        _readable(staging)
         os.replace(staging, target)  # atomic: a concurrent reader sees all or nothing
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -326,6 +334,7 @@ def requantize_q8_0(gguf: Path, target: Optional[Path] = None, progress: bool = 
         code = llama_cpp.llama_model_quantize(str(gguf).encode(), staging.encode(), params)
         if code != 0:
             raise RuntimeError(f"llama.cpp could not re-pack {gguf} as Q8_0 (code {code})")
+        _readable(staging)
         os.replace(staging, target)
     finally:
         if os.path.exists(staging):
