@@ -22,5 +22,10 @@ a generated reply may state is in its input.
 - ``transformers_runtime``  the transformers runtime: GGUF converted once into ``var/models``
 - ``service``     ``Rephraser.reply(template, facts, profile, shopper_text) -> Served``
                   (generated / fallback and why / template); ``SHOPBOT_GENERATION=on``
-- ``python -m bot.generation convert|try``: convert the model now; word one reply
+- ``dataset``     (facts, profile -> reply) pairs from the shop's catalog, FAQ, orders and
+                  profiles, with prompt-injection negatives; split by product/customer
+- ``finetune``    LoRA on those pairs; the adapter in ``adapters/shop-lora`` is merged into
+                  the base once and used when present (``SHOPBOT_GENERATOR_FINETUNED=off``: stock)
+- ``evaluate``    held-out fallback, hallucination and coverage rates, before and after
+- ``python -m bot.generation convert|try|dataset|finetune|evaluate``
 """

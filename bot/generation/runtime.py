@@ -28,6 +28,8 @@ Settings (environment, with working defaults):
 | ``SHOPBOT_TORCH_THREADS`` | all usable CPUs | torch threads (on a busy 2-core machine 1 thread decoded 8x faster than 2: see BENCHMARKS.md) |
 | ``SHOPBOT_GENERATOR_THREADS`` | ``SHOPBOT_TORCH_THREADS``, else half the usable CPUs (1 on 2 cores) | llama.cpp's threads (the ``llama_cpp`` runtime) |
 | ``SHOPBOT_LLAMA_REQUANTIZE`` | ``q8_0`` | the ``llama_cpp`` runtime runs a Q4_1 GGUF re-packed once as Q8_0 (faster prompts); ``off``: as it is |
+| ``SHOPBOT_GENERATOR_FINETUNED`` | ``on`` | ``off``: the stock model even where a fine-tuned adapter is present (``bot.generation.finetune``) |
+| ``SHOPBOT_GENERATOR_ADAPTER`` | ``bot/generation/adapters/shop-lora`` | the LoRA adapter merged into the base model once (cached in ``var/models``) |
 | ``SHOPBOT_LLAMA_CONVERTER`` | the environment's ``share/llama.cpp`` | llama.cpp's ``convert_hf_to_gguf.py``, for a model directory on the ``llama_cpp`` runtime |
 | ``SHOPBOT_MODELS_DIR`` | ``var/models`` | where converted models are cached |
 """
