@@ -343,6 +343,21 @@ def requantize_q8_0(gguf: Path, target: Optional[Path] = None, progress: bool = 
     return target
 
 
+def finetuned_source(config: GenerationSettings, progress: bool = True) -> Optional[Path]:
+    """The fine-tuned model directory for a GGUF base, when an adapter for it is present and
+    ``SHOPBOT_GENERATOR_FINETUNED`` is not ``off`` (``bot.generation.finetune``): the base is
+    converted and the adapter merged once (both cached), then converted to GGUF once, so this
+    runtime serves the same fine-tuned weights as the transformers runtime. None: stock."""
+    from bot.generation import finetune
+
+    if not (finetune.finetuned_enabled() and finetune.adapter_present()):
+        return None
+    from bot.generation.transformers_runtime import convert_gguf
+
+    base = convert_gguf(Path(config.model_path()), progress=progress)
+    return finetune.finetuned_model_path(base, progress=progress)
+
+
 def gguf_for(config: GenerationSettings, progress: bool = True) -> Path:
     """The GGUF file to load for the configured model (converting a model directory,
     re-packing a Q4_1 file as Q8_0 unless ``SHOPBOT_LLAMA_REQUANTIZE=off``)."""
@@ -351,6 +366,9 @@ def gguf_for(config: GenerationSettings, progress: bool = True) -> Path:
         return convert_directory(source, progress=progress)
     if source.suffix.lower() != ".gguf" or not source.is_file():
         raise FileNotFoundError(f"generator model {source} is neither a GGUF file nor a model directory")
+    tuned = finetuned_source(config, progress=progress)
+    if tuned is not None:
+        return convert_directory(tuned, progress=progress)
     if requantize_setting() == "q8_0" and gguf_file_type(source) == Q4_1:
         return requantize_q8_0(source, progress=progress)
     return source

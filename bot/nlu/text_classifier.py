@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import random
+import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
@@ -127,6 +128,7 @@ class TransformerTextClassifier:
         self.tasks = {name: list(labels) for name, labels in tasks.items()}
         self.max_length = max_length
         self.device = device
+        self._tokenizer_lock = threading.Lock()
         self.model.to(device)
         self.model.eval()
 
@@ -340,13 +342,16 @@ class TransformerTextClassifier:
 
     # ----------------------------------------------------------------- helpers
     def _encode(self, texts: List[Text]) -> Dict[Text, Any]:
-        encoded = self.tokenizer(
-            texts,
-            padding=True,
-            truncation=True,
-            max_length=self.max_length,
-            return_tensors="pt",
-        )
+        # a fast tokenizer sets its truncation and padding on its Rust object per call:
+        # two threads at once fail with "Already borrowed" (a server may parse on two)
+        with self._tokenizer_lock:
+            encoded = self.tokenizer(
+                texts,
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
+            )
         return {
             "input_ids": encoded["input_ids"].to(self.device),
             "attention_mask": encoded["attention_mask"].to(self.device),

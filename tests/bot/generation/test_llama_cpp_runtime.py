@@ -26,6 +26,7 @@ GENEROUS_S = 30.0  # a bound for a loaded shared machine, not the latency target
 @pytest.fixture(scope="module")
 def llama(monkeypatch_module):
     monkeypatch_module.setenv("SHOPBOT_GENERATOR_THREADS", "1")  # one thread: the machine is shared
+    monkeypatch_module.setenv("SHOPBOT_GENERATOR_FINETUNED", "off")  # the package's model as shipped
     return LlamaCppGenerator.load(GenerationSettings(runtime="llama_cpp"), progress=False)
 
 
@@ -67,6 +68,23 @@ def test_it_words_a_reply_from_the_package_gguf(llama, prompts):
     assert "<|im_" not in generation.text  # control tokens end the turn, never appear
     assert generation.first_token_s is not None and 0 < generation.first_token_s <= generation.seconds
     assert generation.prompt_tokens == llama.count_tokens(prompts[0])
+
+
+def test_the_fine_tuned_weights_are_what_it_serves_when_present(monkeypatch, prompts):
+    import bot.generation.llama_cpp_runtime as runtime
+    from bot.generation import finetune
+
+    monkeypatch.setenv("SHOPBOT_GENERATOR_THREADS", "1")
+    monkeypatch.delenv("SHOPBOT_GENERATOR_FINETUNED", raising=False)
+    assert finetune.adapter_present()  # the committed adapter
+    config = GenerationSettings(runtime="llama_cpp")
+    tuned = runtime.finetuned_source(config, progress=False)
+    assert tuned is not None and (tuned / finetune.MERGED_DONE_FILE).is_file()
+    generator = LlamaCppGenerator.load(config, progress=False)
+    assert generator.source == str(runtime.converted_gguf_path(tuned))  # the merge, converted once
+    assert generator.generate(prompts[0], max_new_tokens=16).text.strip()
+    monkeypatch.setenv("SHOPBOT_GENERATOR_FINETUNED", "off")
+    assert runtime.finetuned_source(config, progress=False) is None
 
 
 def test_the_q8_0_copy_is_made_once_and_can_be_switched_off(llama, monkeypatch, prompts):
