@@ -339,8 +339,9 @@ def bench_endpoints(text: str, action_url: str, tracker_db: Path) -> str:
     """
     import yaml
 
-    text, urls = re.subn(r"(?m)^(action_endpoint:\s*\n(?:[ \t]+#.*\n)*[ \t]+url:[ \t]*).*$",
-                         lambda m: f'{m.group(1)}"{action_url}"', text)
+    # the URL as run.sh's sed replaces it: the one in action_endpoint, which the nlg block
+    # reuses through a YAML anchor
+    text, urls = re.subn(r"http://127\.0\.0\.1:5055/webhook", action_url, text)
     text, dbs = re.subn(r"(?m)^(tracker_store:\s*\n(?:[ \t]+.*\n)*?[ \t]+db:[ \t]*).*$",
                         lambda m: f'{m.group(1)}"{tracker_db}"', text)
     parsed = yaml.safe_load(text)

@@ -92,6 +92,10 @@ def install() -> bool:
     _install_rules_first()
     _install_shared_sessions()
     _install_gc_freeze()
+    _install_switch_interval()
+    from bot.serving import turn_trace
+
+    turn_trace.install()  # a diagnostic, only with SHOPBOT_TRACE_TURNS
     _installed = True
     return True
 
@@ -345,3 +349,12 @@ def _install_gc_freeze() -> None:
         logger.debug("%s objects of the loaded model frozen out of garbage collection", gc.get_freeze_count())
 
     MessageProcessor.__init__ = __init__
+
+
+def _install_switch_interval() -> None:
+    """EXPERIMENT: the GIL switch interval (``SHOPBOT_GIL_SWITCH_MS``; Python's default 5 ms)."""
+    import sys
+
+    value = os.environ.get("SHOPBOT_GIL_SWITCH_MS")
+    if value:
+        sys.setswitchinterval(float(value) / 1000.0)
