@@ -619,7 +619,8 @@ def check_reply(stats: CellStats, shop: Shop, shopper: Shopper, turn: str, messa
 
 
 async def play_shopper(client: Any, shopper: Shopper, shop: Shop, script: str, conversations: int, think: float,
-                       stats: CellStats, deadline: float, max_requests: int, rng: random.Random) -> None:
+                       stats: CellStats, deadline: float, max_requests: int, rng: random.Random,
+                       args_of_cell: Optional[argparse.Namespace] = None) -> None:
     loop = asyncio.get_running_loop()
     if think > 0:
         await asyncio.sleep(rng.uniform(0, think))
@@ -665,7 +666,8 @@ async def play_shopper(client: Any, shopper: Shopper, shop: Shop, script: str, c
                         for m in messages))]
                     check_reply(stats, shop, shopper, turn, messages, script, transcript)
             if think > 0:
-                await asyncio.sleep(think)
+                jitter = getattr(args_of_cell, "think_jitter", 0.0) if args_of_cell else 0.0
+                await asyncio.sleep(rng.uniform(think * (1 - jitter), think * (1 + jitter)) if jitter else think)
 
 
 LOG_ERROR = re.compile(r"\b(ERROR|CRITICAL)\s+(\S+)\s+-\s+(.*)")
@@ -716,7 +718,7 @@ async def run_cell(url: str, transport: str, script: str, shop: Shop, n: int, th
     deadline = started + args.max_seconds
     try:
         await asyncio.gather(*(play_shopper(clients[k], shop.shoppers[k], shop, script, conversations, think, stats,
-                                            deadline, max_requests, rng) for k in range(n)))
+                                            deadline, max_requests, rng, args) for k in range(n)))
     finally:
         wall = loop.time() - started
         for client in clients:
@@ -733,7 +735,7 @@ async def run_cell(url: str, transport: str, script: str, shop: Shop, n: int, th
         return None if value is None else round(value * 1000, 1)
 
     return {
-        "transport": transport, "script": script, "n": n, "think_s": think,
+        "transport": transport, "script": script, "n": n, "think_s": think, "think_jitter": args.think_jitter,
         "conversations_per_shopper": conversations, "requests": stats.issued, "ok": ok, "errors": errors,
         "error_kinds": stats.errors, "crosstalk": len(stats.crosstalk), "crosstalk_examples": stats.crosstalk[:5],
         "wrong_answers": len(stats.wrong), "wrong_examples": stats.wrong[:3], "stray_messages": stats.stray,
@@ -760,6 +762,31 @@ def latency_breakdown(timed: List[Tuple[str, float, float]], key: Any) -> Dict[s
     return {name: {"n": len(values), "p50_ms": round(1000 * percentile(values, 50), 1),
                    "p95_ms": round(1000 * percentile(values, 95), 1)}
             for name, values in sorted(groups.items())}
+
+
+def trace_lines(path: Path) -> int:
+    try:
+        with open(path) as handle:
+            return sum(1 for _ in handle)
+    except OSError:
+        return 0
+
+
+def trace_summary(path: Path, skip: int) -> Dict[str, Dict[str, float]]:
+    """Mean and p95 (ms per message) of each phase our Rasa server traced
+    (``bot.serving.turn_trace``) for the turns of one cell: the lines after ``skip``."""
+    try:
+        with open(path) as handle:
+            rows = [json.loads(line) for line in list(handle)[skip:]]
+    except OSError:
+        return {}
+    phases = ("total", "lock", "queue", "infer", "resume", "infer_parse", "infer_predict", "action", "store", "calls")
+    out = {}
+    for phase in phases:
+        values = [float(row.get(phase) or 0.0) for row in rows]
+        if values:
+            out[phase] = {"mean": round(sum(values) / len(values), 1), "p95": round(percentile(values, 95), 1)}
+    return out
 
 
 async def warm_up(url: str, transport: str, script: str, shop: Shop, run_id: str, args: argparse.Namespace) -> None:
@@ -866,6 +893,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--profile-cell", default="rest,shop,10,0", help="transport,script,N,think")
     parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or str(PYSPY_DEFAULT))
+    parser.add_argument("--think-jitter", type=float, default=0.0,
+                        help="each think time drawn uniformly from think x (1 +- this), e.g. 0.5: 1.5-4.5 s for 3 s; "
+                             "0 (default): exactly the think time, which lets shoppers fall into lock-step")
+    parser.add_argument("--trace", action="store_true",
+                        help="our Rasa server traces each turn (SHOPBOT_TRACE_TURNS); cells get its phases")
     parser.add_argument("--note", default="", help="recorded with the results (machine state, caveats)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--ours-env", action="append", default=[], metavar="KEY=VALUE",
@@ -904,7 +936,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             (work / "ours").mkdir()
             rasa, actions, shop = stack.enter_context(
                 our_assistant(args.model, work / "ours", max(args.n), args.orders, args.launcher,
-                              dict(item.split("=", 1) for item in args.ours_env)))
+                              {**dict(item.split("=", 1) for item in args.ours_env),
+                               **({"SHOPBOT_TRACE_TURNS": str(work / "ours" / "turns.jsonl")} if args.trace else {})}))
             servers["ours"] = (rasa.url, {"rasa": rasa.pid, "actions": actions.pid},
                                {"rasa": rasa.log, "actions": actions.log})
             results["model"] = str(args.model)
@@ -930,7 +963,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                             profiler = Profiler(args.py_spy, args.output.parent, args.profile_rate) if profiling else None
                             if profiler:
                                 profiler.start({k: v for k, v in pids.items() if k != "client"})
+                            trace = work / "ours" / "turns.jsonl"
+                            traced_before = trace_lines(trace) if args.trace and bot == "ours" else None
                             cell = await run_cell(url, transport, script, shop, n, think, args, run_id, pids, logs)
+                            if traced_before is not None:
+                                cell["server_phases_ms"] = trace_summary(trace, traced_before)
                             if profiler:
                                 profile["cell"] = cell
                                 profile["rate"] = args.profile_rate

@@ -352,7 +352,9 @@ def _install_gc_freeze() -> None:
 
 
 def _install_switch_interval() -> None:
-    """EXPERIMENT: the GIL switch interval (``SHOPBOT_GIL_SWITCH_MS``; Python's default 5 ms)."""
+    """``SHOPBOT_GIL_SWITCH_MS``: the GIL switch interval (unset: Python's 5 ms), for
+    experiments on how the event loop and the inference thread hand the GIL over; 0.5 ms
+    measured no better in the think-time cells (BENCHMARKS.md, "Where a turn waits")."""
     import sys
 
     value = os.environ.get("SHOPBOT_GIL_SWITCH_MS")
