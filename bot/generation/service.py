@@ -7,7 +7,9 @@ staff console:
 - ``generated``: the model's wording passed every guardrail within the budget;
 - ``fallback``: it was tried and the template was sent instead, with why: the guardrail
   violations, ``timeout`` (past the budget, or the model still loading), ``truncated``
-  (cut off at the token limit, mid-sentence) or ``error``;
+  (cut off at the token limit, mid-sentence), ``busy`` (every generation slot taken: on a
+  small machine under load the template goes out at once rather than after a wait) or
+  ``error``;
 - ``template``: generation was not tried (switched off, or nothing to reword).
 
 It never raises: any exception is a fallback to the template. It never waits past the
@@ -20,6 +22,7 @@ Settings:
 | variable | default | what |
 | --- | --- | --- |
 | ``SHOPBOT_GENERATION`` | ``off`` | ``on`` words replies with the generator. Off by default: the stock model, not yet fine-tuned, fails the guardrails on most replies (they then fall back, safely, but late), so it is switched on once the fine-tuned model makes most replies pass |
+| ``SHOPBOT_GENERATION_CONCURRENCY`` | 1 | generations at once; one more reply finds the template at once (``busy``), so generating never takes more than this many cores from serving |
 | ``SHOPBOT_GENERATION_BUDGET_S`` | 2.0 | seconds a reply may take (generation and checks) before the template is sent |
 
 and the runtime's (``bot.generation.runtime``).
@@ -48,13 +51,23 @@ TIMEOUT = "timeout"
 ERROR = "error"
 GUARDRAILS = "guardrails"
 TRUNCATED = "truncated"
+BUSY = "busy"
 
 DEFAULT_BUDGET_S = 2.0
+DEFAULT_CONCURRENCY = 1
 CHECK_RESERVE_S = 0.05  # of the budget, kept for the guardrail check after generating
 
 
 def generation_enabled() -> bool:
     return (os.environ.get("SHOPBOT_GENERATION") or "off").strip().lower() in ("on", "1", "true", "yes")
+
+
+def generation_concurrency() -> int:
+    """``SHOPBOT_GENERATION_CONCURRENCY``: generations at once (default 1)."""
+    try:
+        return max(1, int(os.environ.get("SHOPBOT_GENERATION_CONCURRENCY") or DEFAULT_CONCURRENCY))
+    except ValueError:
+        return DEFAULT_CONCURRENCY
 
 
 def generation_budget() -> float:
@@ -103,6 +116,9 @@ class Rephraser:
         self._generator = generator
         self._loader = loader or (lambda: load_generator(progress=False))
         self._load_lock = threading.Lock()
+        # generations running at once, the stopped-late ones included: a reply that finds
+        # them all taken goes out as its template at once instead of queueing behind them
+        self._slots = threading.BoundedSemaphore(generation_concurrency())
         self._load_error: Optional[BaseException] = None
         self.guardrails = guardrails or Guardrails(names)
         self.enabled = generation_enabled() if enabled is None else enabled
@@ -161,6 +177,9 @@ class Rephraser:
             facts = facts.with_profile(profile_summary)
         prompt = build_prompt(template_text, facts, facts.profile_lines, shopper_text or "", self.shop_name)
 
+        if not self._slots.acquire(blocking=False):
+            return Served(template_text, FALLBACK, BUSY, ("the generator is wording another reply",),
+                          time.perf_counter() - started)
         call = _Call()
         budget = self.budget_s
         worker = threading.Thread(target=self._run, args=(call, prompt, budget - CHECK_RESERVE_S),
@@ -204,4 +223,5 @@ class Rephraser:
         except BaseException as error:  # noqa: BLE001 - handed to the caller as a fallback
             call.error = error
         finally:
+            self._slots.release()
             call.done.set()

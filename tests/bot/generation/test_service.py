@@ -12,7 +12,7 @@ from bot.generation.guardrails import (
 )
 from bot.generation.runtime import LENGTH, STOP
 from bot.generation.service import (
-    ERROR, FALLBACK, GENERATED, GUARDRAILS, TEMPLATE, TIMEOUT, TRUNCATED, Rephraser, generation_budget, generation_enabled,
+    BUSY, ERROR, FALLBACK, GENERATED, GUARDRAILS, TEMPLATE, TIMEOUT, TRUNCATED, Rephraser, generation_budget, generation_enabled,
 )
 from tests.bot.generation.conftest import gullible
 
@@ -201,3 +201,19 @@ def test_order_facts_from_the_shop_database(shop_db, scripted, names):
     assert rephraser(scripted(good), names).reply(template, facts, shopper_text="where is it?").path == GENERATED
     bad = rephraser(scripted("Your order ORD-100234 left today."), names).reply(template, facts, shopper_text="?")
     assert bad.path == FALLBACK and any(r.startswith(UNSUPPORTED_CODE) for r in bad.violations)
+
+
+def test_a_reply_that_finds_the_generator_busy_gets_its_template_at_once(scripted, names, facts):
+    slow = scripted("The Samsung Galaxy S24 is $799.00.", delay_s=0.6)
+    shared = rephraser(slow, names, budget_s=5.0)
+    first = {}
+    worker = threading.Thread(target=lambda: first.update(served=shared.reply(TEMPLATE_TEXT, facts, shopper_text="price?")))
+    worker.start()
+    time.sleep(0.1)  # the first is generating now
+    started = time.perf_counter()
+    second = shared.reply(TEMPLATE_TEXT, facts, shopper_text="how much?")
+    assert (second.text, second.path, second.reason) == (TEMPLATE_TEXT, FALLBACK, BUSY)
+    assert time.perf_counter() - started < 0.3  # not queued behind the first
+    worker.join()
+    assert first["served"].path == GENERATED
+    assert shared.reply(TEMPLATE_TEXT, facts, shopper_text="price?").path == GENERATED  # the slot is free again
