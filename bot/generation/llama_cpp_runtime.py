@@ -183,14 +183,19 @@ def _conversion_input(directory: Path, staging: Path) -> Dict[str, str]:
     import json
 
     staging.mkdir(parents=True, exist_ok=True)
+    tokenizer_file = directory / "tokenizer.json"
+    tokenizer = json.loads(tokenizer_file.read_text(encoding="utf-8")) if tokenizer_file.is_file() else None
+    model = (tokenizer or {}).get("model") or {}
     for path in directory.iterdir():
+        # with sentencepiece installed, transformers saves a GGUF-born tokenizer with a
+        # "tokenizer.model" that is no SentencePiece model (the GGUF file itself); the
+        # converter would prefer it to tokenizer.json and fail to parse it
+        if path.name == "tokenizer.model" and model.get("type") == "BPE":
+            continue
         os.symlink(path.resolve(), staging / path.name)
     env: Dict[str, str] = {}
-    tokenizer_file = directory / "tokenizer.json"
-    if not tokenizer_file.is_file():
+    if tokenizer is None:
         return env
-    tokenizer = json.loads(tokenizer_file.read_text(encoding="utf-8"))
-    model = tokenizer.get("model") or {}
     byte_level = "ByteLevel" in json.dumps(tokenizer.get("pre_tokenizer"))
     if model.get("type") == "BPE" and byte_level and model.get("byte_fallback"):
         model["byte_fallback"] = False
