@@ -205,11 +205,23 @@ class Guardrails:
         known = set()
         for fact in facts.texts:
             known.update(words_of(fact))
+        said = " ".join(" ".join(words_of(fact)) for fact in facts.texts)
+        # a word glued to a product's name makes another name ("Forerunner 55 II", "Pro"):
+        # known elsewhere in the facts is not enough, the whole name must be in them
+        product_ends = {m.end: m for m in mentions
+                        if m.kind == E.NAME and any(k.startswith("product:") for k in m.keys)}
         out, run = [], []
         for match in _CAPITALISED.finditer(text):
             word = match.group(0)
             before = text[:match.start()].rstrip()
             opens_sentence = not before or before[-1] in _SENTENCE_OPENERS
+            product = product_ends.get(match.start() - 1) if text[match.start() - 1:match.start()] == " " else None
+            if (product is not None and not any(taken[match.start():match.end()]) and word not in _ALWAYS_CAPITALISED
+                    and word.lower() not in _CALENDAR
+                    and " ".join(words_of(product.text + " " + word)) not in said):
+                out.append((product.start, match.end()))
+                run = []
+                continue
             if (any(taken[match.start():match.end()]) or opens_sentence or word in _ALWAYS_CAPITALISED
                     or word.lower() in known or word.lower() in _CALENDAR):
                 run = []

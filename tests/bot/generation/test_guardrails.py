@@ -282,3 +282,17 @@ def test_true_facts_joined_wrongly_are_caught(guard, two_products, reply):
 def test_right_pairings_pass(guard, two_products, reply):
     verdict = guard.check(reply, two_products)
     assert verdict.ok, verdict.reasons
+
+
+def test_a_word_glued_to_a_product_name_makes_an_unknown_product(guard, catalog):
+    # seen live: "II" passed because the shopper owns a "Specialized Align II MIPS"
+    watch = catalog.product("SKU-10121")
+    facts = Facts(answer="Garmin running watches under $200:\n• Garmin Forerunner 55 — $199.00, 4.4★, in stock",
+                  products=(ProductFact.from_product(watch),),
+                  profile_lines=("You own: Big Agnes Copper Spur HV UL2, Specialized Align II MIPS.",))
+    for invented in ("the Garmin Forerunner 55 II", "the Garmin Forerunner 55 Pro"):
+        verdict = guard.check(f"Happy to help: {invented} is $199.00.", facts)
+        assert UNSUPPORTED_NAME in verdict.kinds, invented
+    for fine in ("The Garmin Forerunner 55 is $199.00.", "The Garmin Forerunner 55 I picked is $199.00.",
+                 "Your Specialized Align II MIPS suits the Garmin Forerunner 55 at $199.00."):
+        assert guard.check(fine, facts).ok, fine
