@@ -27,6 +27,11 @@ Checks, each a ``Violation`` with a reason the console can show:
 - ``wrong_pairing``: true facts joined wrongly in one sentence: a product named with a
   brand that is not its own ("the Garmin Forerunner 55 from Big Agnes"), or with the
   price of another product of the facts and not its own.
+- ``unsupported_claim``: a claim the facts do not make, in words rather than entities:
+  that the shopper owns, bought or ordered a product ("your Forerunner 55", "you
+  purchased ...") when neither the profile nor their orders say so; or a commercial
+  promise (on sale / a discount, free shipping, limited time, a warranty, best seller, the
+  lowest price) when no fact says anything of the kind.
 - ``drops_facts``: the reply keeps less than ``min_coverage`` (half) of the answer's key
   facts (its prices, dates, codes and products): true but emptier than the template.
 """
@@ -53,6 +58,7 @@ INSTRUCTION_LEAK = "instruction_leak"
 ECHO = "echo"
 DROPS_FACTS = "drops_facts"
 WRONG_PAIRING = "wrong_pairing"
+UNSUPPORTED_CLAIM = "unsupported_claim"
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,27 @@ _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]*(?:['’][a-z]+)?\b")
 _SENTENCE_OPENERS = set(".!?:;\"'(•-—–*\n")
 _ALWAYS_CAPITALISED = {"I", "I'm", "I'll", "I've", "I'd", "I’m", "I’ll", "I’ve", "I’d", "OK"}
 _CALENDAR = set(E.MONTHS) | set(E.WEEKDAYS)
+# "you bought the ...", "the ... you bought", "your ...": the shopper's own history, which
+# only the profile and their orders know; each attaches to the product name beside it
+_HAVING = (r"you(?:['’]ve|\s+have)?\s+(?:already\s+|just\s+|recently\s+)?(?:own(?:ed)?|bought|purchased|ordered|got)"
+           r"|you\s+already\s+have")
+_OWNED_BEFORE = re.compile(
+    r"(?:\b(?:" + _HAVING + r")|\byour\s+(?:recent\s+|last\s+|previous\s+)?(?:purchases?|orders?)\s+(?:of|included|includes|with)"
+    r"|\byour(?:\s+(?:own|new|current))?)\s+(?:(?:the|a|an|this|that|one)\s+)?$", re.IGNORECASE)
+_OWNED_AFTER = re.compile(r"\s*,?\s*(?:(?:that|which)\s+)?(?:" + _HAVING + r")\b", re.IGNORECASE)
+# Commercial promises a small model adds to sound like a shop ("for a limited time only"):
+# each needs a fact of the same kind. (kind, pattern)
+_CLAIMS = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in (
+    ("a sale or discount", r"\bon\s+sale\b|\bdiscount\w*|\bsale\b|%\s*off\b|\bpercent\s+off\b|\breduced\b|"
+                           r"\bclearance\b|\bcoupons?\b|\bpromo(?:tion(?:al)?)?\s+codes?\b|\bvouchers?\b|\bdeals?\b"),
+    ("something free", r"\bfree\s+(?:shipping|delivery|returns?|gifts?|of\s+charge)\b|\bfor\s+free\b|"
+                       r"\b(?:is|are|it['’]s)\s+free\b"),
+    ("a time limit", r"\blimited[-\s]time\b|\bwhile\s+(?:stocks?|supplies)\s+lasts?\b|\blast\s+chance\b|"
+                     r"\bends?\s+(?:soon|today|tonight)\b|\btoday\s+only\b|\bfor\s+a\s+limited\b"),
+    ("a warranty or guarantee", r"\bwarrant(?:y|ies)\b|\bguarantee[ds]?\b"),
+    ("a sales rank or award", r"\bbest[-\s]?sell(?:er|ers|ing)\b|\bnumber\s+one\b|#1\b|\baward[-\s]winning\b"),
+    ("a price promise", r"\blowest\s+prices?\b|\bcheapest\s+(?:anywhere|online|on\s+the\s+market)\b|\bprice\s+match"),
+))
 _PLACEHOLDERS = {PHONE: "phone number", CARD: "card number", IBAN: "IBAN", ADDRESS: "street address"}
 
 
@@ -146,6 +173,7 @@ class Guardrails:
                 found.append(violation)
         found += self._proper_nouns(stripped, mentions, supported)
         found += self._pairings(stripped, mentions, facts)
+        found += self._claims(stripped, mentions, facts, supported)
         found += self._coverage(mentions, facts)
         return Verdict(tuple(_unique(found)))
 
@@ -181,6 +209,31 @@ class Guardrails:
                             and m.value not in other_money):
                         found.append(Violation(WRONG_PAIRING, f"{m.text!r} is not the price of {product.name}"))
         return found
+
+    def _claims(self, text: str, mentions: List[Mention], facts: Facts, supported: EntitySet) -> List[Violation]:
+        """Claims in words: the shopper's ownership of a product, and commercial promises."""
+        found: List[Violation] = []
+        said = " ".join(supported.texts)
+        for kind, pattern in _CLAIMS:
+            claim = pattern.search(text)
+            if claim and not pattern.search(said):
+                found.append(Violation(UNSUPPORTED_CLAIM, f"promises {kind} ({claim.group(0)!r}) that no fact makes"))
+        owned = self._owned(facts)
+        for m in _claimed_owned(text, mentions):
+            if not _products(m) & owned:
+                found.append(Violation(UNSUPPORTED_CLAIM, f"says the shopper owns or bought {m.text!r}, "
+                                                          "which their profile and orders do not say"))
+        return found
+
+    def _owned(self, facts: Facts) -> Set[str]:
+        """Products the facts say the shopper has: named in the profile or in their orders,
+        or written as theirs in another fact ("goes with your Forerunner 55")."""
+        owned: Set[str] = set()
+        for text in list(facts.profile_lines) + [order.line() for order in facts.orders]:
+            owned |= {k for m in scan(text, self.names) for k in _products(m)}
+        for text in facts.texts():
+            owned |= {k for m in _claimed_owned(text, scan(text, self.names)) for k in _products(m)}
+        return owned
 
     def _coverage(self, mentions: List[Mention], facts: Facts) -> List[Violation]:
         """A reply must keep at least ``min_coverage`` of the answer's key facts: "Good news,
@@ -347,6 +400,17 @@ def _key_facts(mentions: Iterable[Mention]) -> "_KeyFacts":
             if products:
                 out[("product", products[0])] = mention.text
     return out
+
+
+def _products(mention: Mention) -> Set[str]:
+    return {key for key in mention.keys if key.startswith("product:")} if mention.kind == E.NAME else set()
+
+
+def _claimed_owned(text: str, mentions: Iterable[Mention]) -> List[Mention]:
+    """The product names ``text`` says the shopper has ("your Pixel 8", "you bought the
+    Pixel 8", "the Pixel 8 you bought")."""
+    return [m for m in mentions if _products(m) and (
+        _OWNED_BEFORE.search(text[max(0, m.start - 60):m.start]) or _OWNED_AFTER.match(text, m.end))]
 
 
 def _same_day(reading: Tuple, known: Tuple, numbers: Set) -> bool:

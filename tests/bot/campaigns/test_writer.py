@@ -43,12 +43,23 @@ def test_another_customers_name_falls_back(demo, catalog, graph, store):
 
 
 def test_a_faithful_wording_is_served(demo, catalog, graph, store):
-    faithful = ScriptedGenerator("Omar, your Apple 70W USB-C Power Adapter is waiting: $59.00, "
+    faithful = ScriptedGenerator("Omar, the Apple 70W USB-C Power Adapter is waiting for you: $59.00, "
                                  "15% off with code CHARGE15 this week.")
     rephrase = rephraser(catalog, people=["Omar Haddad"], enabled=True, generator=faithful)
     served = write_message(store, demo, "control", member(graph), "Omar Haddad", catalog, graph, rephrase, now=NOW)
     assert served.path == "generated", served.detail
     assert store.message(demo.id, 17, "control").text == faithful.reply
+
+
+def test_calling_the_promoted_product_the_shoppers_own_falls_back(demo, catalog, graph, store):
+    # "your <the product on offer>": true name, true price, a false statement about what Omar owns
+    # (he owns what it fits); this exact wording was the suite's own "faithful" example until the
+    # guardrails learnt ownership claims
+    owner = ScriptedGenerator("Omar, your Apple 70W USB-C Power Adapter is waiting: $59.00, "
+                              "15% off with code CHARGE15 this week.")
+    rephrase = rephraser(catalog, people=["Omar Haddad"], enabled=True, generator=owner)
+    served = write_message(store, demo, "control", member(graph), "Omar Haddad", catalog, graph, rephrase, now=NOW)
+    assert served.path == "fallback" and "unsupported_claim" in served.detail, served.detail
 
 
 def test_write_campaign_places_everyone_and_skips_the_holdout(demo, catalog, graph, store):
@@ -65,7 +76,7 @@ def test_write_campaign_places_everyone_and_skips_the_holdout(demo, catalog, gra
 
 
 def test_a_message_cut_off_mid_sentence_falls_back(demo, catalog, graph, store):
-    cut = ScriptedGenerator("Omar, your Apple 70W USB-C Power Adapter is $59.00 and it includes code CHARGE15, which is")
+    cut = ScriptedGenerator("Omar, the Apple 70W USB-C Power Adapter is $59.00 and it includes code CHARGE15, which is")
     rephrase = rephraser(catalog, people=["Omar Haddad"], enabled=True, generator=cut)
     served = write_message(store, demo, "control", member(graph), "Omar Haddad", catalog, graph, rephrase, now=NOW)
     assert served.path == "fallback" and served.reason == "truncated"

@@ -7,7 +7,7 @@ import pytest
 from bot.generation.facts import Facts, OrderFact, ProductFact, checkable_entities
 from bot.generation.guardrails import (
     DROPS_FACTS, ECHO, EMPTY, INSTRUCTION_LEAK, PERSONAL_DATA, TOO_LONG, UNSUPPORTED_CODE, UNSUPPORTED_DATE,
-    UNSUPPORTED_NAME, UNSUPPORTED_NUMBER, UNSUPPORTED_PRICE, WRONG_PAIRING, GuardrailConfig, Guardrails,
+    UNSUPPORTED_CLAIM, UNSUPPORTED_NAME, UNSUPPORTED_NUMBER, UNSUPPORTED_PRICE, WRONG_PAIRING, GuardrailConfig, Guardrails,
 )
 from bot.generation.prompt import build_prompt
 
@@ -296,3 +296,55 @@ def test_a_word_glued_to_a_product_name_makes_an_unknown_product(guard, catalog)
     for fine in ("The Garmin Forerunner 55 is $199.00.", "The Garmin Forerunner 55 I picked is $199.00.",
                  "Your Specialized Align II MIPS suits the Garmin Forerunner 55 at $199.00."):
         assert guard.check(fine, facts).ok, fine
+
+
+@pytest.mark.parametrize("reply", [
+    "You bought the Copper Spur HV UL2 last year, so the Forerunner 55 at $199.00 suits you.",
+    "The Forerunner 55 ($199.00) goes well with your Copper Spur HV UL2.",
+    "Since you already own the Garmin Forerunner 55, try the Copper Spur HV UL2 at $549.95.",
+    "The Forerunner 55 you purchased is $199.00 today.",
+])
+def test_saying_the_shopper_owns_what_no_fact_says_is_refused(guard, two_products, reply):
+    # true names, true prices, a false statement about the shopper's history
+    assert UNSUPPORTED_CLAIM in kinds(guard, reply, two_products), reply
+
+
+@pytest.mark.parametrize("profile, reply", [
+    ("You own: Big Agnes Copper Spur HV UL2.", "Since you own the Copper Spur HV UL2, the Forerunner 55 at $199.00 suits you."),
+    ("You own: Big Agnes Copper Spur HV UL2.", "The Forerunner 55 ($199.00) goes well with your Copper Spur HV UL2."),
+    ("You shop most for watches.", "The Forerunner 55 at $199.00 is a watch you could own soon."),
+])
+def test_ownership_the_profile_states_passes(guard, two_products, profile, reply):
+    from dataclasses import replace
+
+    verdict = guard.check(reply, replace(two_products, profile_lines=(profile,)))
+    assert verdict.ok, verdict.reasons
+
+
+def test_ownership_from_an_order_or_a_reason_passes(guard, facts):
+    # the fixture's reason says "fits the Google Pixel 8 you bought in May"; the order holds a Galaxy S24
+    for reply in ("The Galaxy S24 is $799.00 and fits your Google Pixel 8.",
+                  "Your Galaxy S24 from order ORD-100345 shipped with UPS."):
+        verdict = guard.check(reply, facts)
+        assert verdict.ok, (reply, verdict.reasons)
+
+
+@pytest.mark.parametrize("reply", [
+    "The Forerunner 55 is on sale at $199.00.",
+    "The Forerunner 55 is $199.00 with free shipping.",
+    "Get the Forerunner 55 at $199.00, for a limited time only.",
+    "The Forerunner 55 ($199.00) comes with a two-year warranty.",
+    "The Forerunner 55 is our best seller at $199.00.",
+    "The Forerunner 55 at $199.00 is the lowest price anywhere.",
+])
+def test_commercial_promises_no_fact_makes_are_refused(guard, two_products, reply):
+    assert UNSUPPORTED_CLAIM in kinds(guard, reply, two_products), reply
+
+
+def test_a_promise_the_facts_make_passes(guard, catalog):
+    watch = catalog.product("SKU-10121")
+    facts = Facts(answer="Garmin Forerunner 55 — $199.00, on sale this week; free shipping on orders over $50.00.",
+                  products=(ProductFact.from_product(watch),))
+    verdict = guard.check("Good news: the Forerunner 55 is on sale at $199.00, and shipping is free over $50.00 "
+                          "(free shipping).", facts)
+    assert verdict.ok, verdict.reasons
