@@ -116,6 +116,13 @@ class Summary:
     # Why the conversation needs a person although nobody asked: "negative sentiment twice
     # in a row" or "three fallbacks"; None when it doesn't.
     escalation: Optional[str] = None
+    # How its bot messages were served: "generated", "template", "fallback:<why>" -> count
+    wording: Dict[str, int] = field(default_factory=dict)
+
+    @property
+    def worded_fallbacks(self) -> int:
+        """Replies the generator tried whose template was sent instead (any reason)."""
+        return sum(n for key, n in self.wording.items() if key.startswith("fallback"))
 
     def as_dict(self) -> Dict[str, Any]:
         data = asdict(self)
@@ -147,6 +154,7 @@ class Filters:
     intent: Optional[str] = None
     low_confidence: Optional[bool] = None
     threshold: float = LOW_CONFIDENCE
+    wording_fallback: Optional[bool] = None  # a reply the generator tried fell back to its template
     feedback: Optional[bool] = None
     reviewed: Optional[bool] = None
     customer: Optional[str] = None
@@ -197,6 +205,7 @@ def build(sender_id: str, rows: Iterable[Any]) -> Optional[Conversation]:
     confidences: List[float] = []
     negative = fallback = handoff = paused = False
     negative_run = max_negative_run = fallbacks = 0
+    wording: Dict[str, int] = {}
     for row in rows:
         try:
             event = json.loads(row.data)
@@ -240,6 +249,9 @@ def build(sender_id: str, rows: Iterable[Any]) -> Optional[Conversation]:
                                   agent=metadata.get("agent"), slots=dict(slots)))
                 continue
             served = reply_record(metadata)
+            if served is not None:
+                key = served["path"] if served["path"] != "fallback" else f"fallback:{served['reason'] or 'unknown'}"
+                wording[key] = wording.get(key, 0) + 1
             generated = (metadata.get("source") == "generator" or bool(metadata.get("generated"))
                          or (served is not None and served["path"] == "generated"))
             custom = data.get("custom") if isinstance(data.get("custom"), dict) else None
@@ -294,6 +306,7 @@ def build(sender_id: str, rows: Iterable[Any]) -> Optional[Conversation]:
         paused=paused,
         texts=[t.text for t in turns],
         escalation=escalation_reason(max_negative_run, fallbacks),
+        wording=wording,
     )
     return Conversation(summary, turns)
 
@@ -333,6 +346,8 @@ def apply_filters(summaries: Iterable[Summary], filters: Filters, reviewed: Opti
         if filters.fallback is not None and s.fallback != filters.fallback:
             continue
         if filters.handoff is not None and s.handoff != filters.handoff:
+            continue
+        if filters.wording_fallback is not None and (s.worded_fallbacks > 0) != filters.wording_fallback:
             continue
         if filters.intent and filters.intent not in s.intents:
             continue

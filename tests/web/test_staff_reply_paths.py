@@ -124,3 +124,30 @@ def test_the_console_shows_a_badge_per_bot_message(console):
     bots = [m for m in polled if m["kind"] == "bot"]
     assert [m["reply_badge"] for m in bots] == ["generated", "fallback (guardrails)", "template", None]
     assert bots[1]["reply"]["reason"] == "guardrails"
+
+
+def test_the_summary_counts_how_replies_were_served(tracker_store):
+    summary = ConversationReader(engine=tracker_store.engine).conversation("paths").summary
+    assert summary.wording == {"generated": 1, "fallback:guardrails": 1, "template": 1}
+    assert summary.worded_fallbacks == 1
+
+
+def test_staff_find_the_conversations_whose_wording_fell_back(console):
+    page = console.get("/staff/?wording_fallback=yes")
+    assert page.status == 200 and "/staff/conversations/paths" in page.text
+    assert "wording fell back ×1" in page.text
+    assert "/staff/conversations/paths" not in console.get("/staff/?wording_fallback=no").text
+
+
+def test_analytics_shows_the_generated_share_and_the_fallback_reasons(console):
+    from bot.web.staff import charts
+
+    page = console.get("/staff/analytics")
+    assert page.status == 200
+    text = re.sub(r"\s+", " ", page.text)
+    # of the 2 replies the generator was asked for, 1 served; the template is not counted
+    assert "worded by the generator: 50% of 2 replies it was asked for" in text, text[:2000]
+    assert "guardrails 1" in text and "wording_fallback=yes" in text
+    charts.clear_cache()
+    png = console.get("/staff/analytics/wording.png")
+    assert png.status == 200 and png.body[:8] == b"\x89PNG\r\n\x1a\n" and len(png.body) > 5000

@@ -30,7 +30,11 @@ CHARTS = {
     "intents": "Top intents",
     "feedback": "Shopper feedback",
     "clicks": "Recommendation click-through by source",
+    "wording": "Replies worded by the generator, and fallbacks by reason",
 }
+# the order and colours of the wording chart's stacks
+WORDING_COLOURS = {"generated": "#55a868", "fallback:guardrails": "#c44e52", "fallback:timeout": "#dd8452",
+                   "fallback:busy": "#ccb974", "fallback:truncated": "#8172b3", "fallback:error": "#937860"}
 _cache: Dict[str, Tuple[float, bytes]] = {}
 _lock = threading.Lock()
 
@@ -58,7 +62,21 @@ def metrics(summaries: List[Summary], feedback: Dict[str, Dict[str, int]], click
         "feedback_down": down,
         "feedback_score": round(up / (up + down), 3) if up + down else None,
         "recommendation_clicks": clicks,
+        **wording_numbers(summaries),
     }
+
+
+def wording_numbers(summaries: List[Summary]) -> Dict[str, object]:
+    """Of the replies the generator was asked to word: how many it served, and why the
+    others fell back to their template (replies sent as written by design are not counted)."""
+    counts: Counter = Counter()
+    for s in summaries:
+        counts.update(s.wording)
+    generated = counts.get("generated", 0)
+    reasons = {key.split(":", 1)[1]: n for key, n in counts.most_common() if key.startswith("fallback")}
+    tried = generated + sum(reasons.values())
+    return {"worded_tried": tried, "worded_generated": generated,
+            "worded_share": round(generated / tried, 3) if tried else None, "worded_fallbacks": reasons}
 
 
 def render(name: str, summaries: List[Summary], feedback: Dict[str, Dict[str, int]], clicks: int,
@@ -107,6 +125,8 @@ def _draw(name: str, summaries: List[Summary], feedback: Dict[str, Dict[str, int
         axes.bar(["up", "down"], [up, down], color=["#55a868", "#c44e52"])
     elif name == "clicks":
         _click_through(axes, click_through)
+    elif name == "wording":
+        _wording(axes, days, labels)
     if not summaries and name not in ("feedback", "clicks"):
         axes.text(0.5, 0.5, "no conversations yet", ha="center", va="center", transform=axes.transAxes)
     axes.tick_params(labelsize=7)
@@ -114,6 +134,30 @@ def _draw(name: str, summaries: List[Summary], feedback: Dict[str, Dict[str, int
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _wording(axes: object, days: Dict[date, List[Summary]], labels: List[str]) -> None:
+    """Per day, stacked: replies generated and replies that fell back, by reason."""
+    per_day = [Counter() for _ in days]
+    for counter, group in zip(per_day, days.values()):
+        for s in group:
+            counter.update({k: n for k, n in s.wording.items() if k != "template"})
+    keys = [k for k in WORDING_COLOURS if any(c.get(k) for c in per_day)]
+    keys += sorted({k for c in per_day for k in c if k not in WORDING_COLOURS})
+    if not keys:
+        if days:
+            axes.text(0.5, 0.5, "no replies worded yet (SHOPBOT_GENERATION)", ha="center", va="center",
+                      transform=axes.transAxes)
+        return
+    bottom = [0] * len(per_day)
+    for key in keys:
+        heights = [c.get(key, 0) for c in per_day]
+        axes.bar(labels, heights, bottom=bottom, color=WORDING_COLOURS.get(key, "#8c8c8c"),
+                 label=key.replace("fallback:", "fallback: "))
+        bottom = [b + h for b, h in zip(bottom, heights)]
+    axes.set_ylabel("replies", fontsize=8)
+    axes.set_ylim(0, max(bottom) * 1.3 + 1)  # room for the legend above the bars
+    axes.legend(fontsize=7, loc="upper center", ncol=min(3, len(keys)), frameon=False)
 
 
 def _click_through(axes: object, click_through: Optional[ClickThrough]) -> None:

@@ -129,6 +129,7 @@ def filters_from(args: Any) -> Filters:
         since=_date(args.get("since")), until=_date(args.get("until")),
         channel=args.get("channel") or None, negative=_flag(args.get("negative")),
         fallback=_flag(args.get("fallback")), handoff=_flag(args.get("handoff")),
+        wording_fallback=_flag(args.get("wording_fallback")),
         intent=args.get("intent") or None, low_confidence=_flag(args.get("low_confidence")),
         threshold=threshold, feedback=_flag(args.get("feedback")), reviewed=_flag(args.get("reviewed")),
         customer=args.get("customer") or None, q=args.get("q") or None)
