@@ -46,6 +46,7 @@ from bot.generation.service import GENERATED, Rephraser  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "generation_eval.json"
 LLAMA_AS_IS = "llama_cpp_q4_1"  # the llama_cpp runtime without re-packing the Q4_1 GGUF as Q8_0
+LLAMA_STOCK = "llama_cpp_stock"  # the llama_cpp runtime on the stock weights (SHOPBOT_GENERATOR_FINETUNED=off)
 PROFILES = [
     ["You shop most for phones.", "You own: Google Pixel 8."],
     ["You shop most for running shoes, smartwatches.", "You told me: likes Brooks; budget under $150."],
@@ -141,12 +142,14 @@ def set_threads(generator: Any, threads: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runtime", action="append", default=None,
-                        choices=["transformers", "llama_cpp", "both", LLAMA_AS_IS],
+                        choices=["transformers", "llama_cpp", "both", LLAMA_AS_IS, LLAMA_STOCK],
                         help="runtime(s) to measure, side by side (default: SHOPBOT_GENERATOR_RUNTIME's); "
-                             f"{LLAMA_AS_IS}: llama_cpp on the Q4_1 file as it is (SHOPBOT_LLAMA_REQUANTIZE=off)")
+                             f"{LLAMA_AS_IS}: llama_cpp on the Q4_1 file as it is (SHOPBOT_LLAMA_REQUANTIZE=off); "
+                             f"{LLAMA_STOCK}: llama_cpp on the stock weights where a fine-tuned adapter is present")
     parser.add_argument("--threads", type=int, nargs="+", default=None,
                         help="thread counts, one round each (default SHOPBOT_TORCH_THREADS or all CPUs)")
-    parser.add_argument("--max-new-tokens", type=int, default=48)
+    parser.add_argument("--max-new-tokens", type=int, default=None,
+                        help="default: as served (SHOPBOT_GENERATION_MAX_TOKENS, 64)")
     parser.add_argument("--no-prefix-cache", action="store_true", help="recompute the whole prompt every time")
     parser.add_argument("--quantize", choices=["int8"], default=None, help="SHOPBOT_GENERATOR_QUANTIZE for this run")
     parser.add_argument("--limit", type=int, default=None, help="first N prompts only")
@@ -165,8 +168,10 @@ def main() -> int:
 
     catalog = load_catalog()
     settings = GenerationSettings.from_env()
+    if args.max_new_tokens is None:
+        args.max_new_tokens = settings.max_new_tokens
     names = []
-    for name in args.runtime or [resolve_runtime(settings.runtime)]:
+    for name in args.runtime or [resolve_runtime(settings.runtime, settings.device)]:
         for one in (["transformers", "llama_cpp"] if name == "both" else [name]):
             if one not in names:
                 names.append(one)
@@ -178,6 +183,15 @@ def main() -> int:
             generator = load_generator(replace(settings, runtime="llama_cpp"), progress=True)
             generator.name = LLAMA_AS_IS
             os.environ.pop("SHOPBOT_LLAMA_REQUANTIZE")
+        elif name == LLAMA_STOCK:
+            before = os.environ.get("SHOPBOT_GENERATOR_FINETUNED")
+            os.environ["SHOPBOT_GENERATOR_FINETUNED"] = "off"
+            generator = load_generator(replace(settings, runtime="llama_cpp"), progress=True)
+            generator.name = LLAMA_STOCK
+            if before is None:
+                os.environ.pop("SHOPBOT_GENERATOR_FINETUNED")
+            else:
+                os.environ["SHOPBOT_GENERATOR_FINETUNED"] = before
         else:
             generator = load_generator(replace(settings, runtime=name), progress=True)
         load_s = time.perf_counter() - started
@@ -221,6 +235,7 @@ def main() -> int:
                     "load_s": round(load_s, 2), "max_new_tokens": args.max_new_tokens,
                     "model": Path(settings.model_path()).name,
                     "dtype": _dtype(generator, settings),
+                    "weights": _weights(generator),
                     "side_by_side_with": [g.name for g, _, _ in runtimes if g is not generator],
                     "replies": rows[generator.name]})
             else:
@@ -252,6 +267,11 @@ def main() -> int:
               f"{summary['load_average_1m']['median']} (max {summary['load_average_1m']['max']}) |")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
+
+
+def _weights(generator: Any) -> str:
+    """Stock, or the shop's fine-tuned merge (its cached directory or GGUF says which)."""
+    return "fine-tuned (shop LoRA merged)" if "generator-ft-" in str(getattr(generator, "source", "")) else "stock"
 
 
 def _dtype(generator: Any, settings: GenerationSettings) -> str:

@@ -1,7 +1,7 @@
 """The generator's command line (action-server environment).
 
-``python -m bot.generation convert``: convert the generator's model into its cache now
-(what the first load would do), with progress.
+``python -m bot.generation convert``: prepare the model the configured runtime serves (every
+conversion the first load would do, into the cache), with progress.
 
 ``python -m bot.generation try "TEMPLATE" [--question TEXT]``: word one reply through the
 rephraser with generation on, and print the path, the reasons and the timings.
@@ -55,23 +55,37 @@ def main(argv: Optional[List[str]] = None) -> int:
     tune.add_argument("--no-eval", action="store_true", help="train only")
     for command in (tune, commands.add_parser("evaluate", help="score the stock and the fine-tuned model")):
         command.add_argument("--limit", type=int, default=60, help="held-out pairs to score (0: all)")
-        command.add_argument("--max-new-tokens", type=int, default=48)
+        command.add_argument("--max-new-tokens", type=int, default=None,
+                             help="default: as served (SHOPBOT_GENERATION_MAX_TOKENS, 64); a reply cut off there falls back")
         command.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     args.argv = list(argv if argv is not None else sys.argv[1:])
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     if args.command == "convert":
-        from bot.generation.runtime import GenerationSettings
-        from bot.generation.transformers_runtime import model_directory
-
-        print(model_directory(GenerationSettings.from_env(), progress=True))
-        return 0
+        return _convert()
     if args.command == "try":
         return _try(args)
     if args.command == "dataset":
         return _dataset(args)
     return _finetune(args)
+
+
+def _convert() -> int:
+    """Prepare what the configured runtime serves (the GGUF converted for transformers, the
+    fine-tuned merge converted for llama.cpp), by loading it once with progress; quick when
+    the caches hold it. ``run.sh`` calls it before the servers start, so the action server's
+    warm-up is not where a first conversion happens unseen."""
+    from bot.generation.runtime import load_generator
+
+    started = time.perf_counter()
+    generator = load_generator(progress=True)
+    source = getattr(generator, "source", None) or getattr(generator, "model_path", None) or ""
+    print(f"generator ready: {type(generator).__name__} {source} ({time.perf_counter() - started:.1f} s)")
+    close = getattr(generator, "close", None)
+    if callable(close):
+        close()
+    return 0
 
 
 def _try(args) -> int:
@@ -148,6 +162,10 @@ def _finetune(args) -> int:
     from bot.generation.transformers_runtime import convert_gguf
 
     started = time.perf_counter()
+    if args.max_new_tokens is None:
+        from bot.generation.runtime import GenerationSettings as _Settings
+
+        args.max_new_tokens = _Settings.from_env().max_new_tokens
     data = build_dataset(progress=True)
     sizes = {**data.sizes(), "fingerprint": data.fingerprint()}
     print(json.dumps(sizes), file=sys.stderr)

@@ -240,7 +240,7 @@ def _details(product: Any, rng: random.Random, catalog: Any) -> Tuple[Tuple[str,
         if isinstance(value, bool) or isinstance(value, (list, dict)) or value in (None, ""):
             continue
         label = getattr(specs.get(key), "name", None) or key.replace("_", " ")
-        label = re.sub(r"\b(in|gb|mp|h|g|mm|w|mah|kg|l)$", "", label).strip()
+        label = re.sub(r"\b(in|gb|mp|h|g|mm|w|mah|kg|l|ft|cm|m)$", "", label).strip()
         unit = _unit(key)
         text = f"{value:g}{unit}" if isinstance(value, (int, float)) else str(value)
         if len(text) > 24 or not label:
@@ -254,7 +254,8 @@ def _details(product: Any, rng: random.Random, catalog: Any) -> Tuple[Tuple[str,
 
 def _unit(key: str) -> str:
     for suffix, unit in (("_in", " in"), ("_gb", " GB"), ("_mp", " MP"), ("_h", " h"), ("_g", " g"), ("_mm", " mm"),
-                         ("_w", " W"), ("_mah", " mAh"), ("_kg", " kg"), ("_l", " L")):
+                         ("_w", " W"), ("_mah", " mAh"), ("_kg", " kg"), ("_l", " L"), ("_ft", " ft"), ("_cm", " cm"),
+                         ("_m", " m")):
         if key.endswith(suffix):
             return unit
     return ""
