@@ -128,7 +128,7 @@ class ShopServices:
 
         Its guardrails know every product and brand of the catalog and every customer's
         name, so a reply naming anything else (another customer above all) falls back.
-        ``SHOPBOT_GENERATION`` (default off) and ``SHOPBOT_GENERATION_BUDGET_S`` apply.
+        ``SHOPBOT_GENERATION`` (default on) and ``SHOPBOT_GENERATION_BUDGET_S`` apply.
         """
         def build():
             from bot.generation.entities import NameIndex

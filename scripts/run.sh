@@ -60,6 +60,14 @@ mkdir -p var
 # over the FAQ and catalog (cached; rebuilt only when the knowledge files change).
 "$ROOT/.venv-actions/bin/python" -m bot.shop.seed
 "$ROOT/.venv-actions/bin/python" -m bot.retrieval.build
+# The generator that words replies (on unless SHOPBOT_GENERATION=off): its model converted
+# for the runtime once, with progress, here rather than unseen in the action server's
+# warm-up; seconds when cached. A failure is not fatal: replies keep their templates.
+case "$(echo "${SHOPBOT_GENERATION:-on}" | tr '[:upper:]' '[:lower:]' | tr -d '[:space:]')" in
+    off|0|false|no) echo "[run] generation off (SHOPBOT_GENERATION): replies are sent as written" ;;
+    *) "$ROOT/.venv-actions/bin/python" -m bot.generation convert \
+        || echo "[run] warning: the generator could not be prepared (above); replies are sent as written" >&2 ;;
+esac
 
 RASA_AT="$(connect_host "$SHOPBOT_HOST"):$SHOPBOT_RASA_PORT"
 ACTIONS_AT="$(connect_host "$SHOPBOT_ACTIONS_HOST"):$SHOPBOT_ACTIONS_PORT"

@@ -30,6 +30,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+# The suite asserts the shop's own reply texts, so the generator (on by default) is off
+# here, for every server the fixtures start too; the tests of generation switch it on
+# themselves (tests/bot/generation, tests/actions/test_wording_actions.py,
+# tests/test_generation_e2e.py).
+os.environ["SHOPBOT_GENERATION"] = "off"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

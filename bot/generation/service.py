@@ -21,7 +21,7 @@ Settings:
 
 | variable | default | what |
 | --- | --- | --- |
-| ``SHOPBOT_GENERATION`` | ``off`` | ``on`` words replies with the generator. Off by default: the stock model, not yet fine-tuned, fails the guardrails on most replies (they then fall back, safely, but late), so it is switched on once the fine-tuned model makes most replies pass |
+| ``SHOPBOT_GENERATION`` | ``on`` | words opted-in replies with the generator (the fine-tuned model, when its adapter is present); ``off`` sends every template as written |
 | ``SHOPBOT_GENERATION_CONCURRENCY`` | 1 | generations at once; one more reply finds the template at once (``busy``), so generating never takes more than this many cores from serving |
 | ``SHOPBOT_GENERATION_BUDGET_S`` | 2.0 | seconds a reply may take (generation and checks) before the template is sent |
 
@@ -59,7 +59,8 @@ CHECK_RESERVE_S = 0.05  # of the budget, kept for the guardrail check after gene
 
 
 def generation_enabled() -> bool:
-    return (os.environ.get("SHOPBOT_GENERATION") or "off").strip().lower() in ("on", "1", "true", "yes")
+    """``SHOPBOT_GENERATION``: on unless ``off``/``0``/``false``/``no``."""
+    return (os.environ.get("SHOPBOT_GENERATION") or "on").strip().lower() not in ("off", "0", "false", "no")
 
 
 def generation_concurrency() -> int:

@@ -18,7 +18,7 @@ endpoints.yml::
       url: <the action_endpoint's url>   # ".../webhook" is read as the server: ".../rephrase"
       headers: <the action_endpoint's headers>
 
-``SHOPBOT_GENERATION`` (default off) switches the asking on, as it does the action
+``SHOPBOT_GENERATION`` (default on; ``off`` sends every response as written) switches the asking on, as it does the action
 server's generator; ``SHOPBOT_GENERATION_BUDGET_S`` (default 2 s) plus a small margin for
 the hop bounds the wait.
 """
@@ -42,7 +42,8 @@ METADATA_KEY = "shopbot"
 
 
 def generation_enabled() -> bool:
-    return (os.environ.get("SHOPBOT_GENERATION") or "off").strip().lower() in ("on", "1", "true", "yes")
+    """``SHOPBOT_GENERATION``: on unless ``off``/``0``/``false``/``no``."""
+    return (os.environ.get("SHOPBOT_GENERATION") or "on").strip().lower() not in ("off", "0", "false", "no")
 
 
 def generation_budget() -> float:

@@ -30,8 +30,12 @@ def rephraser(generator, names, **kwargs) -> Rephraser:
     return Rephraser(generator, names=names, enabled=True, shop_name="Peak & Pixel", **kwargs)
 
 
-def test_off_by_default_sends_the_template(monkeypatch, scripted, names, facts):
+def test_on_by_default_and_off_sends_the_template(monkeypatch, scripted, names, facts):
     monkeypatch.delenv("SHOPBOT_GENERATION", raising=False)
+    generator = scripted("The Galaxy S24 is $799.")
+    served = Rephraser(generator, names=names).reply(TEMPLATE_TEXT, facts, shopper_text="how much?")
+    assert (served.text, served.path) == ("The Galaxy S24 is $799.", GENERATED)
+    monkeypatch.setenv("SHOPBOT_GENERATION", "off")
     generator = scripted("The Galaxy S24 is $799.")
     served = Rephraser(generator, names=names).reply(TEMPLATE_TEXT, facts, shopper_text="how much?")
     assert (served.text, served.path, served.reason) == (TEMPLATE_TEXT, TEMPLATE, "off")
