@@ -192,17 +192,18 @@ def privacy_request_turn(profiles: Any, text: Optional[Text], customer_id: Optio
         return _anonymous_offer(profiles, conversation_id)
     question = {
         SEE: ("I can show you a summary of what I hold about you: what you shop for, the products you own, "
-              "what you've told me and your personalization setting. Shall I show it here?",
+              "what you've told me and your personalization and offers settings. Shall I show it here?",
               "Yes, show me", "No"),
         EXPORT: ("I'll put everything I hold about you into a JSON file: your shopping profile, your activity "
-                 "and reviews, what you've told me, your personalization setting and your orders. "
+                 "and reviews, what you've told me, your personalization and offers settings and your orders. "
                  + (f"You'll get a download link that works for {_minutes(export_ttl())}. " if rich
                     else "I'll print it here. ") + "Shall I prepare it?",
                  "Yes, prepare it", "No"),
         DELETE: ("This permanently deletes your shopping profile, your activity history (views, searches, cart, "
                  "favourites, purchases log), your review texts, the preferences you've told me, and our "
-                 "conversation history, this conversation included. " + ORDERS_STAY + " Your personalization "
-                 "setting stays as you chose it. Delete it all?",
+                 "conversation history, this conversation included, and your choice about receiving offers (offers "
+                 "are then off). " + ORDERS_STAY + " Your personalization setting stays as you chose it. "
+                 "Delete it all?",
                  "Yes, delete it", "No, keep it"),
     }[wanted]
     body, yes, no = question
@@ -323,12 +324,27 @@ def summary_replies(profiles: Any, customer_id: int) -> List[Reply]:
     chosen = (f"as you chose on {consent['updated_at'][:10]}" if consent.get("updated_at")
               else "the shop's default; you haven't chosen")
     lines.append(f"Personalization is {state} ({chosen}).")
-    held = len(lines) > 1
+    lines.append(_offers_line(profiles.db, customer_id))
+    held = len(lines) > 2
     intro = ("Here's what I hold about you:" if held else
              "I hold no shopping profile about you: no activity, reviews or preferences.")
     text = f"{intro}\n{bullet_list(lines)}\nYour orders are kept too, as the shop must keep them."
     return [Reply(text=text, buttons=[right_button("Download my data", EXPORT),
                                       right_button("Delete my data", DELETE)])]
+
+
+def _offers_line(db: Any, customer_id: int) -> Text:
+    """The marketing choice, for the summary: on or off, and who decided."""
+    from bot.privacy.marketing import read_marketing
+
+    state = read_marketing(db, customer_id)
+    if state.updated_at is None:
+        chosen = "the shop's default; you haven't chosen"
+    elif state.source == "import":
+        chosen = f"you subscribed to the shop's offers, recorded on {state.updated_at.date().isoformat()}"
+    else:
+        chosen = f"as you chose on {state.updated_at.date().isoformat()}"
+    return f"Offers (promotions in the chat and by e-mail) are {'on' if state.marketing else 'off'} ({chosen})."
 
 
 def export_replies(profiles: Any, customer_id: int, rich: bool = True, now: Optional[datetime] = None) -> List[Reply]:
@@ -400,6 +416,8 @@ def delete_customer_data(profiles: Any, customer_id: int, conversation_id: Optio
         lines.append(_plural(exports, "prepared download"))
     if promotions:
         lines.append("the promotions we prepared or showed you, and your clicks on them")
+    if removed.get("marketing_consent"):
+        lines.append("your choice about receiving offers (offers are now off)")
     intro = ("Done. I've deleted:\n" + bullet_list(lines)) if lines else (
         "Done. There was no shopping profile, activity or preference stored about you to delete.")
     after = (" With personalization on, I'll start learning again from what you do next; say \"stop personalizing\" "

@@ -337,3 +337,43 @@ def test_delete_and_export_cover_the_campaigns_records(shop, profiles, people):
     assert "the promotions we prepared or showed you" in done.replies[0].text
     assert store.export_customer(jane) == []
     assert len(store.export_customer(sam)[0]["events"]) == 2  # Sam's stay
+
+
+# --------------------------------------------------------------------- the marketing choice
+def test_see_export_and_delete_cover_the_marketing_choice(shop, profiles, people):
+    from bot.privacy.marketing import CUSTOMER_MARKETING, read_marketing, write_marketing
+
+    jane, sam = people["jane"], people["sam"]  # the demo seed: Jane subscribed to offers (import), Sam never chose
+    write_marketing(shop, sam, True, "widget", now=T)
+    summary = privacy_confirm_turn(profiles, f"see:{jane}", True, jane, JANE_CHAT).replies[0].text
+    assert "Offers (promotions in the chat and by e-mail) are on (you subscribed to the shop's offers" in summary
+    assert "Personalization is on" in summary  # the two are told apart
+    exported = json.loads(privacy_confirm_turn(profiles, f"export:{jane}", True, jane, JANE_CHAT,
+                                               rich=False).replies[-1].text)
+    assert exported["consent"]["marketing"] == {"marketing": True, "updated_at": T.isoformat(), "source": "import",
+                                                "default": False}
+    assert "offers" in privacy_request_turn(profiles, "delete my data", jane, JANE_CHAT).replies[0].text
+
+    done = privacy_confirm_turn(profiles, f"delete:{jane}", True, jane, JANE_CHAT)
+    assert "your choice about receiving offers (offers are now off)" in done.replies[0].text
+    assert done.removed["marketing_consent"] == 1
+    with shop.engine.connect() as connection:
+        rows = connection.execute(select(CUSTOMER_MARKETING.c.customer_id)).scalars().all()
+    assert jane not in rows and sam in rows  # her row is gone, Sam's stays
+    assert read_marketing(shop, jane).marketing is False and profiles.marketing(sam) is True
+    after = privacy_confirm_turn(profiles, f"see:{jane}", True, jane, JANE_CHAT).replies[0].text
+    assert "Offers (promotions in the chat and by e-mail) are off (the shop's default; you haven't chosen)" in after
+
+
+def test_the_profile_service_and_the_widget_share_one_marketing_flag(shop, profiles, people):
+    from bot.privacy import marketing
+
+    sam = people["sam"]
+    assert profiles.marketing(sam) is False  # opt-in: off until chosen
+    profiles.set_marketing(sam, True, source="chat")
+    assert marketing.read_marketing(shop, sam).source == "chat"  # what GET /web/api/consent says
+    marketing.write_marketing(shop, sam, False, "widget")
+    assert profiles.marketing(sam) is False
+    assert profiles.consent(sam) is True  # personalization untouched
+    with pytest.raises(ValueError):
+        profiles.set_marketing(987654, True)
