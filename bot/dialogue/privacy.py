@@ -75,6 +75,7 @@ _OFFERS_OUT = [re.compile(p) for p in (
     rf"|do not (?:send|show|e-?mail|give|want)|never (?:send|show|e-?mail)|no longer (?:send|show|want))"
     rf"\b[^.?!]{{0,30}}?\b{_OFFERS}\b",
     r"^(?:please )?unsubscribe(?: me)?[.!]?$",
+    rf"\b(?:take|remove|drop) me (?:off|from)\b[^.?!]{{0,20}}?\b(?:{_OFFERS}|mailing list)\b",
 )]
 _OFFERS_IN = [re.compile(p) for p in (
     rf"\b{_OFFERS}\b[^.?!]{{0,20}}\b(?:again|back on)\b",

@@ -428,3 +428,21 @@ def test_an_anonymous_shopper_has_no_offers_to_stop(shop, profiles, people):
         assert turn.marketing is None and turn.replies[0].custom is None
     with shop.engine.connect() as connection:
         assert len(connection.execute(CUSTOMER_MARKETING.select()).all()) == rows  # nothing written
+
+
+def test_the_offers_examples_of_the_training_data_read_as_offers():
+    """nlu_data/privacy.yml teaches privacy_request the offers phrasings; each must then be
+    read as the offers right it asks for, never as personalization."""
+    import yaml
+
+    from tests.test_training_data import ROOT
+
+    block = next(b for b in yaml.safe_load((ROOT / "nlu_data" / "privacy.yml").read_text())["nlu"]
+                 if b.get("intent") == "privacy_request")
+    texts = [line[2:].strip() for line in block["examples"].splitlines() if line.startswith("- ")]
+    offers = [t for t in texts if any(w in t.lower() for w in ("offer", "promotion", "deals", "newsletter",
+                                                                "mailing list", "marketing"))
+              and "personali" not in t.lower()]
+    assert len(offers) >= 10
+    rights = {t: requested_right(t) for t in offers}
+    assert set(rights.values()) == {OFFERS_OUT, OFFERS_IN}, rights
