@@ -2,11 +2,13 @@
 
 ``campaign_card_events(customer_id)`` asks ``bot.campaigns.delivery.next_card`` for the
 card this customer should see now (their segment's campaign, their variant, consent
-checked again, never the holdout, under the frequency cap; the impression is recorded)
+checked again, marketing consent too, never the holdout, under the frequency cap; the
+impression is recorded)
 and returns it as Rasa's ``BotUttered``: the text, and the product-card payload the
 widget renders whose link is the signed click link. ``action_session_start`` places it
 after ``SessionStarted``, so it belongs to the new session and goes out with the
-session's first reply. Text-only channels get the text and the link.
+session's first reply. Text-only channels get the text, the link and the signed "No more
+offers" link.
 """
 
 import logging
@@ -34,4 +36,8 @@ def campaign_card_events(customer_id: Optional[int], rich: bool = True, services
     if rich:
         return [BotUttered(text=card.text, data={"custom": card.custom}, metadata=metadata)]
     link = (card.custom.get("products") or [{}])[0].get("url")
-    return [BotUttered(text=f"{card.text} {link}" if link else card.text, metadata=metadata)]
+    text = f"{card.text} {link}" if link else card.text
+    opt_out = (card.custom.get("opt_out") or {}).get("url")
+    if opt_out:
+        text += f" ({card.custom['opt_out'].get('label', 'No more offers')}: {opt_out})"
+    return [BotUttered(text=text, metadata=metadata)]

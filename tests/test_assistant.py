@@ -36,6 +36,24 @@ def test_understands_clear_messages(agent):
     assert len(wrong) <= 1, f"misunderstood: {wrong}"
 
 
+# offers (marketing consent) are asked for in privacy_request; which way, the words say
+OFFERS_MESSAGES = {
+    "please stop sending me promotional offers": "offers_out",
+    "I don't want your newsletter anymore": "offers_out",
+    "unsubscribe me from the promotions": "offers_out",
+    "can you send me offers again": "offers_in",
+}
+
+
+def test_understands_requests_about_offers(agent):
+    from bot.dialogue.privacy import requested_right
+
+    wrong = {text: parse(agent, text)["intent"]["name"] for text in OFFERS_MESSAGES
+             if parse(agent, text)["intent"]["name"] != "privacy_request"}
+    assert len(wrong) <= 1, f"misunderstood: {wrong}"
+    assert {text: requested_right(text) for text in OFFERS_MESSAGES} == OFFERS_MESSAGES
+
+
 def test_every_parse_carries_sentiment(agent):
     angry = parse(agent, "this is ridiculous, my laptop arrived smashed and nobody helps me")
     happy = parse(agent, "thank you so much, the headphones are amazing!")

@@ -1,10 +1,12 @@
 """Campaigns end to end: `rasa run` and the action server as run.sh starts them, over the
 seeded demo shop with its behaviour log. The campaign is created and written with the
 real command (segment from the customers' real profiles); then signed-in customers chat:
-a member of the segment gets the card once, in the first reply of their session, a
-customer outside it and a member who switched personalization off in the widget get
-nothing; the card's signed link records the click and redirects to the product page,
-and a forged link records nothing."""
+a member of the segment who accepts offers gets the card once, in the first reply of their
+session; a customer outside it, a member who never opted in to offers (until they switch
+Offers on in the widget) and a member who switched personalization off in the widget get
+nothing; the card's signed link records the click and redirects to the product page, and
+a forged link records nothing; its signed "No more offers" switches offers off for that
+customer only, and a forged one changes nothing."""
 
 import http.client
 import json
@@ -95,9 +97,25 @@ def written(rasa_server, tmp_path_factory):
     return placed, audience, outsiders, holdout
 
 
+def offers(server, customer_id, value):
+    """The widget's Offers switch of a signed-in customer."""
+    status, body = chat.call("POST", f"{server['url']}/web/api/consent", {"marketing": value},
+                             headers={"X-Identity-Token": identity(server, customer_id)["identity"]})
+    assert status == 200 and body["marketing"] is value
+    return body
+
+
+def subscribed(server):
+    return {c for (c,) in rows(server, "SELECT customer_id FROM customer_marketing_consent WHERE marketing")}
+
+
 def test_the_card_reaches_the_segment_only_with_consent(rasa_server, written):
     placed, audience, outsiders, holdout = written
-    member, quitter = audience[0], audience[1]
+    opted_in = subscribed(rasa_server)  # the demo seed's newsletter subscribers
+    member = next(c for c in audience if c in opted_in)
+    others = [c for c in audience if c != member]
+    quitter, never = others[0], [c for c in others[1:] if c not in opted_in]
+    assert never  # some members never opted in to offers
     replies = chat.say_rest(rasa_server, f"camp-{uuid.uuid4()}", "hi", identity(rasa_server, member))
     [card] = campaign_cards(replies)
     assert card["custom"]["type"] == "product_cards" and card["custom"]["products"][0]["id"] in SPEC["offer"]["product_ids"]
@@ -111,15 +129,33 @@ def test_the_card_reaches_the_segment_only_with_consent(rasa_server, written):
         metadata = identity(rasa_server, customer) if customer else None
         replies = chat.say_rest(rasa_server, f"camp-{uuid.uuid4()}", "hi", metadata)
         assert campaign_cards(replies) == [], customer
-    # a member who switches personalization off in the widget gets nothing
+    # a member who never opted in to offers gets nothing, until they switch Offers on
+    late = never[0]
+    replies = chat.say_rest(rasa_server, f"camp-{uuid.uuid4()}", "hi", identity(rasa_server, late))
+    assert campaign_cards(replies) == []
+    offers(rasa_server, late, True)
+    [late_card] = campaign_cards(chat.say_rest(rasa_server, f"camp-{uuid.uuid4()}", "hi", identity(rasa_server, late)))
+    # a member who switches personalization off in the widget gets nothing, offers or not
+    offers(rasa_server, quitter, True)
     status, body = chat.call("POST", f"{rasa_server['url']}/web/api/consent", {"personalization": False},
                              headers={"X-Identity-Token": identity(rasa_server, quitter)["identity"]})
     assert status == 200 and body["personalization"] is False
     replies = chat.say_rest(rasa_server, f"camp-{uuid.uuid4()}", "hi", identity(rasa_server, quitter))
     assert campaign_cards(replies) == []
     shown = rows(rasa_server, "SELECT customer_id, variant FROM campaign_events WHERE campaign_id = ? AND "
-                              "kind = 'impression'", SPEC["id"])
-    assert shown == [(member, placed[member])]
+                              "kind = 'impression' ORDER BY id", SPEC["id"])
+    assert shown == [(member, placed[member]), (late, placed[late])]
+
+    # the late one's card says "No more offers": signed for them; a replay for another changes nothing
+    opt_out = urlparse(late_card["custom"]["opt_out"]["url"])
+    assert opt_out.path == "/web/api/campaign/opt-out"
+    forged = opt_out.query.replace(f"%3A{late}%3A", f"%3A{member}%3A")
+    assert chat.call("POST", f"{rasa_server['url']}{opt_out.path}?{forged}")[0] == 404
+    status, body = chat.call("POST", f"{rasa_server['url']}{opt_out.path}?{opt_out.query}")
+    assert status == 200 and body == {"marketing": False, "source": "card"}
+    assert rows(rasa_server, "SELECT marketing, source FROM customer_marketing_consent WHERE customer_id = ?",
+                late) == [(0, "card")]
+    assert member in subscribed(rasa_server)
 
     # the card's link: signed, recorded, redirected to the product page
     link = urlparse(card["custom"]["products"][0]["url"])

@@ -28,6 +28,7 @@ from bot.campaigns.segments import select_members
 from bot.campaigns.store import CampaignStore, utcnow
 from bot.campaigns.tables import CUSTOMERS
 from bot.campaigns.writer import WriteResult, rephraser, write_campaign
+from bot.privacy.marketing import marketing_of
 
 
 def customers(db: Any) -> Dict[int, str]:
@@ -51,8 +52,12 @@ def write(store: CampaignStore, campaign: Campaign, profiles: Any, catalog: Any,
     members = select_members(campaign, ids, profile_of, catalog, graph, now)
     lines = {m.customer_id: list(profiles.summary(profiles_seen[m.customer_id]).get("lines") or [])[:3]
              for m in members}
-    return write_campaign(store, campaign, members, names, catalog, graph, rephrase, lines, now=now,
-                          progress=progress)
+    result = write_campaign(store, campaign, members, names, catalog, graph, rephrase, lines, now=now,
+                            progress=progress)
+    from dataclasses import replace
+
+    allowed = marketing_of(store.db, [m.customer_id for m in members])
+    return replace(result, no_marketing=sum(1 for ok in allowed.values() if not ok))
 
 
 def settle_generations(budget_s: float) -> None:
@@ -124,13 +129,16 @@ def main(argv: Optional[Sequence[str]] = None, services: Any = None) -> int:
                                progress=True, limit=args.limit)
             finally:
                 settle_generations(rephrase.budget_s)
-            print(f"{campaign.id}: {result.members} in the segment, {result.holdout} held out, "
+            print(f"{campaign.id}: {result.members} in the segment ({result.no_marketing} of them without "
+                  f"marketing consent: no card or e-mail until they opt in), {result.holdout} held out, "
                   f"{result.written} messages ({', '.join(f'{k} {v}' for k, v in sorted(result.paths.items()))})",
                   file=out)
         elif args.command == "list":
             for campaign in store.list():
-                print(f"{campaign.id:<24}{campaign.mode:<8}{campaign.status:<9}{len(store.audience(campaign.id)):>6} "
-                      f"customers  {campaign.name}", file=out)
+                audience = store.audience(campaign.id)
+                reachable = sum(1 for ok in marketing_of(store.db, audience).values() if ok)
+                print(f"{campaign.id:<24}{campaign.mode:<8}{campaign.status:<9}{len(audience):>6} "
+                      f"customers ({reachable} accept offers)  {campaign.name}", file=out)
         elif args.command == "report":
             rep = report(store, store.require(args.campaign))
             print(json.dumps(rep.to_dict(), indent=2) if args.json else text_table(rep), file=out)

@@ -2,9 +2,17 @@
 
 ``next_card(store, customer_id, consent)``: the first active campaign with a message for
 this customer whose placement is a variant (never the holdout), under the campaign's
-frequency cap (``max_impressions`` cards per customer), and only with consent (checked
-again now: a customer who said no since the message was written gets nothing). Showing
-it records the impression. One card per call: the session start shows at most one.
+frequency cap (``max_impressions`` cards per customer), and only with both consents,
+checked again now: personalization (``consent``, the caller's: the segment was chosen
+from the profile) and marketing (``bot.privacy.marketing``, read here: offers are opt-in).
+A customer who said no to either since the message was written gets nothing. Showing it
+records the impression. One card per call: the session start shows at most one.
+
+Every card carries a "No more offers" action: ``opt_out`` in its payload, a link signed
+like the click link (purpose ``campaign-opt-out``, naming the campaign, customer and
+channel) to ``/web/api/campaign/opt-out``, where the Rasa server records marketing off
+(source ``card``) for exactly the customer the token names. The e-mail export carries the
+same link with channel ``email``.
 
 The card is a bot message in the shapes the widget and rasa-webchat already render: text
 plus the custom ``{"type": "product_cards", "products": [...]}`` payload of every product
@@ -26,6 +34,9 @@ from bot.campaigns.store import CLICK, IMPRESSION, CampaignStore
 
 CLICK_PURPOSE = "campaign-click"
 CLICK_PATH = "/web/api/campaign/click"
+OPT_OUT_PURPOSE = "campaign-opt-out"
+OPT_OUT_PATH = "/web/api/campaign/opt-out"
+OPT_OUT_LABEL = "No more offers"
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,66 @@ def click_url(campaign_id: str, customer_id: int, variant: str, channel: str = "
 
 
 @dataclass(frozen=True)
+class OptOut:
+    campaign_id: str
+    customer_id: int
+    channel: str
+
+
+def opt_out_token(campaign_id: str, customer_id: int, channel: str = "chat") -> str:
+    from bot.identity.signing import sign
+
+    return sign(OPT_OUT_PURPOSE, f"{campaign_id}:{int(customer_id)}:{channel}")
+
+
+def read_opt_out_token(token: Any) -> Optional[OptOut]:
+    """The opt-out a token this server signed names, else None (never raises)."""
+    from bot.identity.signing import unsign
+
+    value = unsign(OPT_OUT_PURPOSE, token)
+    if value is None:
+        return None
+    parts = value.split(":")
+    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in ("chat", "email"):
+        return None
+    return OptOut(parts[0], int(parts[1]), parts[2])
+
+
+def opt_out_path(campaign_id: str, customer_id: int, channel: str = "chat") -> str:
+    return f"{OPT_OUT_PATH}?t={quote(opt_out_token(campaign_id, customer_id, channel), safe='')}"
+
+
+def opt_out_url(campaign_id: str, customer_id: int, channel: str = "chat", base: Optional[str] = None) -> str:
+    if base is None:
+        from bot.privacy.requests import public_url
+
+        base = public_url()
+    return base + opt_out_path(campaign_id, customer_id, channel)
+
+
+def record_opt_out(db: Any, token: Any, now: Optional[datetime] = None) -> Optional[int]:
+    """Switch offers off for the customer a genuine opt-out token names (source ``card``);
+    the customer id, or None for a forged, unsigned or unknown one (nothing written)."""
+    from bot.privacy.marketing import write_marketing
+
+    opt_out = read_opt_out_token(token)
+    if opt_out is None:
+        return None
+    try:
+        write_marketing(db, opt_out.customer_id, False, "card", now=now)
+    except ValueError:  # the account is gone
+        return None
+    return opt_out.customer_id
+
+
+def may_send(store: CampaignStore, customer_id: Optional[int], consent: bool) -> bool:
+    """Both consents: personalization (``consent``) and marketing (read now)."""
+    from bot.privacy.marketing import allows_offers
+
+    return customer_id is not None and bool(consent) and allows_offers(store.db, customer_id)
+
+
+@dataclass(frozen=True)
 class Card:
     campaign_id: str
     variant: str
@@ -81,7 +152,7 @@ class Card:
 def next_card(store: CampaignStore, customer_id: Optional[int], consent: bool, now: Optional[datetime] = None,
               rng: Any = None, base: Optional[str] = None) -> Optional[Card]:
     """The card to show this customer now (recording its impression), or None."""
-    if customer_id is None or not consent:
+    if not may_send(store, customer_id, consent):
         return None
     for campaign in store.pending_for(customer_id):
         if store.impressions_of(campaign.id, customer_id) >= campaign.max_impressions:
@@ -94,7 +165,9 @@ def next_card(store: CampaignStore, customer_id: Optional[int], consent: bool, n
             continue
         link = click_url(campaign.id, customer_id, variant, "chat", base=base)
         products = [{**product, "url": link} for product in message.products]
-        custom = {"type": "product_cards", "products": products, "campaign": campaign.id}
+        custom = {"type": "product_cards", "products": products, "campaign": campaign.id,
+                  "opt_out": {"label": OPT_OUT_LABEL, "path": opt_out_path(campaign.id, customer_id, "chat"),
+                              "url": opt_out_url(campaign.id, customer_id, "chat", base=base)}}
         store.record(campaign.id, customer_id, variant, IMPRESSION, "chat", now=now)
         return Card(campaign.id, variant, message.text, custom, message.path)
     return None

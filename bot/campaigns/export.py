@@ -5,7 +5,11 @@ placed in, their message, the offered product's name and price, and their own si
 click link (``delivery.click_url`` with channel ``email``, so clicks from the e-mail are
 counted for the right variant). Nothing of any other customer, and no profile data beyond
 what the message itself says. The holdout, and customers who no longer consent, are left
-out. ``sent=True`` records an e-mail impression per row (the file is what gets sent).
+out, and so is everyone without both consents: personalization (the message comes from
+their profile) and marketing (offers are opt-in, ``bot.privacy.marketing``), as they
+stand when the file is made. Each row carries the recipient's own signed "No more offers"
+link (``opt_out_url``, channel ``email``). ``sent=True`` records an e-mail impression per
+row (the file is what gets sent).
 """
 
 import csv
@@ -16,18 +20,21 @@ from typing import Any, Dict, List, Optional
 
 from sqlalchemy import select
 
-from bot.campaigns.delivery import click_url
+from bot.campaigns.delivery import click_url, opt_out_url
 from bot.campaigns.model import HOLDOUT, Campaign
 from bot.campaigns.store import IMPRESSION, CampaignStore
 from bot.campaigns.tables import CUSTOMERS
 
-FIELDS = ["customer_id", "email", "first_name", "campaign", "variant", "message", "product", "price", "click_url"]
+FIELDS = ["customer_id", "email", "first_name", "campaign", "variant", "message", "product", "price", "click_url",
+          "opt_out_url"]
 
 
 def consents(db: Any, customer_id: int) -> bool:
+    """Personalization and marketing both allowed, as they stand now."""
     from bot.privacy.consent import read_consent
+    from bot.privacy.marketing import allows_offers
 
-    return read_consent(db, customer_id).personalization
+    return read_consent(db, customer_id).personalization and allows_offers(db, customer_id)
 
 
 def export_rows(store: CampaignStore, campaign: Campaign, now: Optional[datetime] = None, sent: bool = False,
@@ -49,7 +56,8 @@ def export_rows(store: CampaignStore, campaign: Campaign, now: Optional[datetime
         rows.append({"customer_id": customer_id, "email": email, "first_name": (name.split() or [""])[0],
                      "campaign": campaign.id, "variant": variant, "message": message.text,
                      "product": product.get("name", ""), "price": product.get("price_text", ""),
-                     "click_url": click_url(campaign.id, customer_id, variant, "email", base=base)})
+                     "click_url": click_url(campaign.id, customer_id, variant, "email", base=base),
+                     "opt_out_url": opt_out_url(campaign.id, customer_id, "email", base=base)})
         if sent:
             store.record(campaign.id, customer_id, variant, IMPRESSION, "email", now=now)
     return rows

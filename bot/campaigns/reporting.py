@@ -6,7 +6,13 @@ bandit would give each variant now. Used by the CLI (``report``) and the staff c
 The holdout is the baseline: ``Baseline`` compares the share of held-out customers who
 bought an offered product within the window after they were held out with the share of
 customers shown the card who bought one within the window after seeing it (clicked or
-not), and the probability that showing the card raised it.
+not), and the probability that showing the card raised it. Only customers who accept
+offers can be shown the card, so only held-out customers who accept them count (shoppers
+who opted in to offers may buy differently from those who did not).
+
+``no_marketing``: how many of the audience (the segment a message was written for) have
+not opted in to offers right now (``bot.privacy.marketing``): they get no card and no
+e-mail until they do.
 """
 
 from dataclasses import asdict, dataclass
@@ -58,9 +64,14 @@ class CampaignReport:
     variants: List[VariantReport]
     paths: Dict[str, int]
     baseline: Optional[Baseline] = None
+    no_marketing: int = 0  # of the audience: not opted in to offers now (no card, no e-mail)
+
+    @property
+    def reachable(self) -> int:
+        return self.audience - self.no_marketing
 
     def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "reachable": self.reachable}
 
 
 def variant_rows(campaign: Campaign, counts: Dict[str, VariantCounts],
@@ -90,16 +101,24 @@ def report(store: CampaignStore, campaign: Campaign) -> CampaignReport:
     paths: Dict[str, int] = {}
     for message in store.messages(campaign.id):
         paths[message.path] = paths.get(message.path, 0) + 1
-    return CampaignReport(campaign.id, campaign.name, campaign.mode, campaign.status, len(store.audience(campaign.id)),
+    from bot.privacy.marketing import marketing_of
+
+    audience = store.audience(campaign.id)
+    no_marketing = sum(1 for allowed in marketing_of(store.db, audience).values() if not allowed)
+    return CampaignReport(campaign.id, campaign.name, campaign.mode, campaign.status, len(audience),
                           store.holdout_size(campaign.id), variant_rows(campaign, counts, shares), paths,
-                          baseline(store, campaign))
+                          baseline(store, campaign), no_marketing)
 
 
 def baseline(store: CampaignStore, campaign: Campaign) -> Baseline:
     from bot.campaigns.store import IMPRESSION
 
     products = campaign.all_product_ids()
+    from bot.privacy.marketing import marketing_of
+
     held = store.holdout_starts(campaign.id)
+    reachable = marketing_of(store.db, held)
+    held = {customer: at for customer, at in held.items() if reachable.get(customer)}
     shown = {customer: at for customer, (_, at) in store.first_events(campaign.id, IMPRESSION).items()}
     held_bought = len(store.bought_after(held, products, campaign.conversion_days))
     shown_bought = len(store.bought_after(shown, products, campaign.conversion_days))
@@ -113,7 +132,8 @@ def percent(value: Optional[float]) -> str:
 
 
 def text_table(rep: CampaignReport) -> str:
-    lines = [f"{rep.campaign_id} ({rep.mode}, {rep.status}): audience {rep.audience}, holdout {rep.holdout}; "
+    lines = [f"{rep.campaign_id} ({rep.mode}, {rep.status}): audience {rep.audience} "
+             f"({rep.no_marketing} without marketing consent, not reached), holdout {rep.holdout}; "
              f"messages {', '.join(f'{k} {v}' for k, v in sorted(rep.paths.items())) or 'none'}",
              f"{'variant':<14}{'shown':>7}{'clicks':>7}{'CTR':>8}  {'95% CI':<16}{'conv':>6}{'rate':>8}  "
              f"{'95% CI':<16}{'P>ctl CTR':>10}{'P>ctl conv':>11}" + ("  share" if rep.mode == "bandit" else "")]

@@ -168,6 +168,7 @@ class WriteResult:
     holdout: int = 0
     written: int = 0
     paths: Optional[Dict[str, int]] = None
+    no_marketing: int = 0  # members not opted in to offers (for now): written, but not delivered
 
 
 def write_campaign(store: CampaignStore, campaign: Campaign, members: Iterable[Member], names: Dict[int, str],

@@ -6,7 +6,9 @@ confirmed before anything happens: ``privacy_request_turn`` asks a yes/no questi
 returns the pending request (``"<right>:<customer id or anonymous>"``) for the
 conversation to keep; ``privacy_confirm_turn`` acts on a yes right after that question,
 and anything else leaves everything as it was. A consent change ("stop personalizing",
-"you can use my history") acts at once and says so.
+"you can use my history") acts at once and says so, and so does a change of the
+marketing choice ("stop sending me offers", "send me offers again": offers, apart from
+personalization, ``bot.privacy.marketing``).
 
 Whose data it is comes only from the signed identity (``customer_id``, server-set): a
 pending request is bound to the customer who asked, so a yes from anyone else (signed
@@ -34,8 +36,9 @@ from bot.privacy.requests import (export_path, export_ttl, forget_exports, publi
                                   save_export)
 
 SEE, EXPORT, DELETE, OPT_OUT, OPT_IN = "see", "export", "delete", "opt_out", "opt_in"
+OFFERS_OUT, OFFERS_IN = "offers_out", "offers_in"  # marketing consent, apart from personalization
 CLEAR = "clear"  # an anonymous shopper's "delete": this conversation only
-RIGHTS = (SEE, EXPORT, DELETE, OPT_OUT, OPT_IN)
+RIGHTS = (SEE, EXPORT, DELETE, OPT_OUT, OPT_IN, OFFERS_OUT, OFFERS_IN)
 CONFIRMED_RIGHTS = (SEE, EXPORT, DELETE, CLEAR)
 RIGHT_ENTITY = "privacy_right"
 ANONYMOUS = "anonymous"
@@ -64,6 +67,24 @@ _OPT_IN = [re.compile(p) for p in (
     r"\b(?:use|using) my (?:\w+\s+)?(?:history|data|purchases|activity|orders)\b",
     r"\bi (?:give|grant) (?:you )?(?:my )?consent\b|\bi consent\b",
 )]
+_OFFERS = (r"(?:offers?|promotions?|promos?|deals|marketing|newsletters?|(?:promotional |marketing )?e-?mails?"
+           r"|adverts?|advertising|ads|coupons?|campaigns?)")
+_OFFERS_OUT = [re.compile(p) for p in (
+    rf"\b(?:stop|quit|cease|pause|end|no more|unsubscribe(?: me)?(?: from)?|opt(?: me)? out(?: of)?"
+    rf"|turn(?:ing)? off|switch(?:ing)? off|disable|block|don'?t (?:send|show|e-?mail|give|want)"
+    rf"|do not (?:send|show|e-?mail|give|want)|never (?:send|show|e-?mail)|no longer (?:send|show|want))"
+    rf"\b[^.?!]{{0,30}}?\b{_OFFERS}\b",
+    r"^(?:please )?unsubscribe(?: me)?[.!]?$",
+    rf"\b(?:take|remove|drop) me (?:off|from)\b[^.?!]{{0,20}}?\b(?:{_OFFERS}|mailing list)\b",
+)]
+_OFFERS_IN = [re.compile(p) for p in (
+    rf"\b{_OFFERS}\b[^.?!]{{0,20}}\b(?:again|back on)\b",
+    rf"\b(?:subscribe(?: me)?(?: to)?|sign me up(?: for)?|opt(?: me)?(?: back)? in(?:to| to| for)?|turn on|switch on"
+    rf"|enable|resume|restart|allow)\b[^.?!]{{0,20}}?\b{_OFFERS}\b",
+    rf"\b(?:i want|i'?d like|i would like) to (?:get|receive) (?:\w+\s+){{0,2}}?{_OFFERS}\b",
+    rf"\b(?:you can|you may|feel free to|it'?s (?:ok|okay|fine) to|please|do) (?:send|show|e-?mail) me "
+    rf"(?:\w+\s+){{0,2}}?{_OFFERS}\b",
+)]
 _EXPORT = re.compile(
     r"\b(?:export\w*|download\w*|portab\w*|machine[- ]readable|csv|json|copy of|a copy|"
     r"send me (?:my|all|everything|a)|e-?mail me (?:my|all|everything|a)|in a file|as a file)\b")
@@ -86,14 +107,21 @@ def requested_right(text: Optional[Text], entity: Optional[Text] = None) -> Opti
     """Which right the message asks for (``RIGHTS``), or None when it does not say.
 
     A consent change is looked for first, so "don't use my history" is not read as a
-    wish to "use my history"; an export before a deletion ("send me a copy before you
-    delete it": the copy first, nothing lost); seeing last.
+    wish to "use my history"; offers (marketing) before personalization unless the words
+    name personalization ("stop sending me offers" is not "stop personalizing"), a stop
+    before a start ("don't send me offers again"); an export before a deletion ("send me
+    a copy before you delete it": the copy first, nothing lost); seeing last.
     """
     if entity in RIGHTS:
         return entity
     words = _normal(text)
     if not words or words.startswith("/"):
         return None
+    if not re.search(_PERSONAL, words):
+        if any(p.search(words) for p in _OFFERS_OUT):
+            return OFFERS_OUT
+        if any(p.search(words) for p in _OFFERS_IN):
+            return OFFERS_IN
     if any(p.search(words) for p in _OPT_OUT):
         return OPT_OUT
     if any(p.search(words) for p in _OPT_IN):
@@ -113,6 +141,7 @@ class PrivacyTurn:
     replies: List[Reply]
     pending: Optional[Text] = None        # what the conversation keeps until the answer
     consent: Optional[bool] = None        # the consent this turn set, if any
+    marketing: Optional[bool] = None      # the marketing choice (offers) this turn set, if any
     erasure: Optional[int] = None         # the erasure request this turn recorded, if any
     removed: Dict[Text, int] = field(default_factory=dict)
 
@@ -127,8 +156,8 @@ def yes_no(yes: Text, no: Text) -> List[Dict[Text, Text]]:
 
 ANYTHING_ELSE = "(Anything other than yes leaves everything as it is.)"
 ORDERS_STAY = "Your orders stay: the shop must keep them for accounting, tax and warranty."
-MENU = ("I can show you what I hold about you, send you a copy of it, delete it, or stop using your "
-        "shopping history to personalize. What would you like?")
+MENU = ("I can show you what I hold about you, send you a copy of it, delete it, stop using your "
+        "shopping history to personalize, or stop sending you offers. What would you like?")
 LEFT_AS_IS = "Okay, I've left everything as it is. Is there anything else I can help with?"
 NOT_THE_SAME_SHOPPER = ("That request was made by someone signed in differently than you are now, so I've left "
                         "everything as it is. Ask me again if you'd like.")
@@ -140,7 +169,8 @@ def menu_replies() -> List[Reply]:
     return [Reply(text=MENU, buttons=[right_button("What do you hold about me?", SEE),
                                       right_button("Download my data", EXPORT),
                                       right_button("Delete my data", DELETE),
-                                      right_button("Stop personalizing", OPT_OUT)])]
+                                      right_button("Stop personalizing", OPT_OUT),
+                                      right_button("No more offers", OFFERS_OUT)])]
 
 
 def _hours() -> Text:
@@ -188,21 +218,24 @@ def privacy_request_turn(profiles: Any, text: Optional[Text], customer_id: Optio
         return PrivacyTurn(menu_replies())
     if wanted in (OPT_OUT, OPT_IN):
         return consent_turn(profiles, wanted == OPT_IN, customer, conversation_id)
+    if wanted in (OFFERS_OUT, OFFERS_IN):
+        return marketing_turn(profiles, wanted == OFFERS_IN, customer)
     if customer is None:
         return _anonymous_offer(profiles, conversation_id)
     question = {
         SEE: ("I can show you a summary of what I hold about you: what you shop for, the products you own, "
-              "what you've told me and your personalization setting. Shall I show it here?",
+              "what you've told me and your personalization and offers settings. Shall I show it here?",
               "Yes, show me", "No"),
         EXPORT: ("I'll put everything I hold about you into a JSON file: your shopping profile, your activity "
-                 "and reviews, what you've told me, your personalization setting and your orders. "
+                 "and reviews, what you've told me, your personalization and offers settings and your orders. "
                  + (f"You'll get a download link that works for {_minutes(export_ttl())}. " if rich
                     else "I'll print it here. ") + "Shall I prepare it?",
                  "Yes, prepare it", "No"),
         DELETE: ("This permanently deletes your shopping profile, your activity history (views, searches, cart, "
                  "favourites, purchases log), your review texts, the preferences you've told me, and our "
-                 "conversation history, this conversation included. " + ORDERS_STAY + " Your personalization "
-                 "setting stays as you chose it. Delete it all?",
+                 "conversation history, this conversation included, and your choice about receiving offers (offers "
+                 "are then off). " + ORDERS_STAY + " Your personalization setting stays as you chose it. "
+                 "Delete it all?",
                  "Yes, delete it", "No, keep it"),
     }[wanted]
     body, yes, no = question
@@ -245,6 +278,31 @@ def consent_turn(profiles: Any, allow: bool, customer_id: Optional[int], convers
             "switch it back on any time (\"you can use my history\", or the Personalize switch).")
     return PrivacyTurn([Reply(text=text, custom=custom, buttons=[right_button("Delete my data", DELETE)])],
                        consent=False)
+
+
+def marketing_turn(profiles: Any, allow: bool, customer_id: Optional[int]) -> PrivacyTurn:
+    """Switch offers (marketing consent) on or off at once, apart from personalization."""
+    if customer_id is None:
+        text = ("You're not signed in, so I don't send you any offers: promotions only ever go to signed-in "
+                "customers who asked for them. " + ("Sign in on the shop and ask me again to get them."
+                                                    if allow else "There's nothing to stop."))
+        return PrivacyTurn([Reply(text=text)])
+    before = profiles.marketing(customer_id)
+    profiles.set_marketing(customer_id, allow, source="chat")
+    custom = {"type": "consent", "marketing": allow}
+    if allow:
+        text = ("Offers are on" + (" again" if not before else " (they already were)") + ": when a promotion fits "
+                "what you shop for, I may show it to you here, and the shop may e-mail it to you. You can stop them "
+                "any time (\"stop sending me offers\", the Offers switch, or \"No more offers\" under an offer).")
+        if not profiles.consent(customer_id):
+            text += (" Offers are picked from your shopping history, so while personalization is off you won't get "
+                     "any; say \"you can use my history\" to allow it.")
+        return PrivacyTurn([Reply(text=text, custom=custom)], marketing=True)
+    text = ("Done: no more offers" + (" (they were already off)" if not before else "") + ". I won't show you "
+            "promotions here and the shop won't e-mail you any. Personalization stays "
+            + ("on" if profiles.consent(customer_id) else "off") + ", as you chose. You can switch offers back on "
+            "any time (\"send me offers again\", or the Offers switch).")
+    return PrivacyTurn([Reply(text=text, custom=custom)], marketing=False)
 
 
 def _anonymous_consent(profiles: Any, allow: bool, conversation_id: Optional[Text]) -> PrivacyTurn:
@@ -323,12 +381,27 @@ def summary_replies(profiles: Any, customer_id: int) -> List[Reply]:
     chosen = (f"as you chose on {consent['updated_at'][:10]}" if consent.get("updated_at")
               else "the shop's default; you haven't chosen")
     lines.append(f"Personalization is {state} ({chosen}).")
-    held = len(lines) > 1
+    lines.append(_offers_line(profiles.db, customer_id))
+    held = len(lines) > 2
     intro = ("Here's what I hold about you:" if held else
              "I hold no shopping profile about you: no activity, reviews or preferences.")
     text = f"{intro}\n{bullet_list(lines)}\nYour orders are kept too, as the shop must keep them."
     return [Reply(text=text, buttons=[right_button("Download my data", EXPORT),
                                       right_button("Delete my data", DELETE)])]
+
+
+def _offers_line(db: Any, customer_id: int) -> Text:
+    """The marketing choice, for the summary: on or off, and who decided."""
+    from bot.privacy.marketing import read_marketing
+
+    state = read_marketing(db, customer_id)
+    if state.updated_at is None:
+        chosen = "the shop's default; you haven't chosen"
+    elif state.source == "import":
+        chosen = f"you subscribed to the shop's offers, recorded on {state.updated_at.date().isoformat()}"
+    else:
+        chosen = f"as you chose on {state.updated_at.date().isoformat()}"
+    return f"Offers (promotions in the chat and by e-mail) are {'on' if state.marketing else 'off'} ({chosen})."
 
 
 def export_replies(profiles: Any, customer_id: int, rich: bool = True, now: Optional[datetime] = None) -> List[Reply]:
@@ -400,6 +473,8 @@ def delete_customer_data(profiles: Any, customer_id: int, conversation_id: Optio
         lines.append(_plural(exports, "prepared download"))
     if promotions:
         lines.append("the promotions we prepared or showed you, and your clicks on them")
+    if removed.get("marketing_consent"):
+        lines.append("your choice about receiving offers (offers are now off)")
     intro = ("Done. I've deleted:\n" + bullet_list(lines)) if lines else (
         "Done. There was no shopping profile, activity or preference stored about you to delete.")
     after = (" With personalization on, I'll start learning again from what you do next; say \"stop personalizing\" "

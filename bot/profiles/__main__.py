@@ -118,7 +118,7 @@ def _privacy(args) -> int:
     elif args.command == "export":
         result = service.export(customer_id)
     else:
-        result = {"deleted": service.delete(customer_id), "kept": "orders and the consent choice"}
+        result = {"deleted": service.delete(customer_id), "kept": "orders and the personalization choice"}
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 

@@ -138,6 +138,19 @@ class ProfileService:
             stored = store.load_consent(session, customer_id)
         return stored[0] if stored is not None else default_consent()
 
+    def marketing(self, customer_id: int) -> bool:
+        """May the shop send this customer offers (``bot.privacy.marketing``; default off)?"""
+        from bot.privacy.marketing import read_marketing
+
+        return read_marketing(self.db, customer_id).marketing
+
+    def set_marketing(self, customer_id: int, marketing: bool, source: str = "chat",
+                      now: Optional[datetime] = None) -> None:
+        """Record the customer's marketing choice ("stop sending me offers", the Offers switch)."""
+        from bot.privacy.marketing import write_marketing
+
+        write_marketing(self.db, customer_id, marketing, source, now=self._now(now))
+
     def set_consent(self, customer_id: int, personalization: bool, source: str = "chat",
                     now: Optional[datetime] = None) -> None:
         """Record the customer's choice ("stop personalizing", the widget's switch)."""
@@ -478,11 +491,14 @@ class ProfileService:
                    "text": e.text, "rating": e.rating} for e in load_events(self.db, customer_id=int(customer_id))]
         orders = [{"id": o.id, "status": o.status, "placed_at": _iso(o.placed_at), "items": list(o.items),
                    "returned": list(o.returned)} for o in read_orders(self.db, int(customer_id))]
+        from bot.privacy.marketing import read_marketing
+
         return {
             "exported_at": moment.isoformat(),
             "customer": person,
             "consent": {"personalization": profile.consent, "updated_at": _iso(profile.consent_updated_at),
-                        "default": default_consent()},
+                        "default": default_consent(),
+                        "marketing": read_marketing(self.db, customer_id).to_json()},
             "profile": {
                 **self.summary(profile),
                 "category_affinity": profile.category_affinity,
@@ -502,10 +518,15 @@ class ProfileService:
 
     def delete(self, customer_id: int, conversation_ids: Iterable[str] = ()) -> Dict[str, int]:
         """Delete the profile, behaviour events and review texts, stated preferences and
-        conversation moods (and these conversations' session profiles); rows removed per
-        table. Orders and the consent choice stay."""
+        conversation moods (and these conversations' session profiles), and the marketing
+        choice (offers are then off, the default); rows removed per table. Orders and the
+        personalization choice stay."""
+        from bot.privacy.marketing import forget_marketing
+
         with session_scope(self.db) as session:
-            return store.delete_customer_data(session, customer_id, tuple(conversation_ids))
+            counts = store.delete_customer_data(session, customer_id, tuple(conversation_ids))
+        counts["marketing_consent"] = forget_marketing(self.db, customer_id)
+        return counts
 
 
 def signed_sentiment(sentiment: Optional[Dict[str, Any]]) -> float:

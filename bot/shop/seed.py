@@ -192,6 +192,8 @@ def seed_demo(db, catalog, now: Optional[datetime] = None, seed: int = DEFAULT_S
     (``bot.profiles.demo_behaviour``: ~475 more made-up customers, ~35k events, ~2 s;
     action server environment). The command line does by default; the library call does
     not, so tests that need only orders stay fast and see only the 25 named customers.
+    Either way the demo's newsletter subscribers are marked as opted in to offers
+    (``bot.privacy.marketing.demo_opt_ins``, source ``import``).
     """
     if reset:
         if behaviour:
@@ -204,6 +206,9 @@ def seed_demo(db, catalog, now: Optional[datetime] = None, seed: int = DEFAULT_S
         from bot.profiles.demo_behaviour import seed_behaviour
 
         seed_behaviour(db, catalog, seed=seed, now=now)
+    from bot.privacy.marketing import demo_opt_ins
+
+    demo_opt_ins(db, now=now)  # the demo's newsletter subscribers, so its campaigns reach someone
     return True
 
 

@@ -11,8 +11,11 @@ token is 404, an expired one 410, both as JSON errors.
 Consent: a signed-in shopper's widget sends its identity token (the JWT the shop signed,
 ``X-Identity-Token``) with the consent calls of ``bot.web.shopper_api``; then the
 Personalize switch reads and writes the customer's own choice, the same flag the chat
-sets ("stop personalizing"), with ``source`` "widget" (``bot.privacy.consent``). An
-absent, expired or forged identity token is an anonymous shopper, never an error.
+sets ("stop personalizing"), with ``source`` "widget" (``bot.privacy.consent``), and the
+Offers switch their marketing choice (``bot.privacy.marketing``: opt-in, separate from
+personalization), in the same calls (``{"marketing": bool}``). An absent, expired or
+forged identity token is an anonymous shopper, never an error: an anonymous shopper has
+no offers to switch (none are sent to them).
 """
 
 import logging
@@ -24,6 +27,7 @@ from sanic.response import HTTPResponse
 
 from bot.identity.tokens import verify
 from bot.privacy.consent import ConsentState, customer_exists, default_consent, read_consent, write_consent
+from bot.privacy.marketing import MarketingState, read_marketing, write_marketing
 from bot.privacy.requests import EXPORT_PATH, ExportUnavailable, read_export
 
 logger = logging.getLogger(__name__)
@@ -53,18 +57,29 @@ def signed_in_customer(request: Request) -> Optional[int]:
         return None
 
 
-def customer_consent_json(state: ConsentState) -> Dict[Text, Any]:
-    return {"personalization": state.personalization,
-            "updated_at": state.updated_at.isoformat() if state.updated_at else None,
-            "source": state.source, "default": default_consent(), "scope": "customer"}
+def customer_consent_json(state: ConsentState, marketing: Optional[MarketingState] = None) -> Dict[Text, Any]:
+    out = {"personalization": state.personalization,
+           "updated_at": state.updated_at.isoformat() if state.updated_at else None,
+           "source": state.source, "default": default_consent(), "scope": "customer"}
+    if marketing is not None:  # offers: their own flag, opt-in (bot.privacy.marketing)
+        out.update(marketing=marketing.marketing, marketing_detail=marketing.to_json())
+    return out
 
 
 def get_customer_consent(customer_id: int) -> Dict[Text, Any]:
-    return customer_consent_json(read_consent(_shop_db(), customer_id))
+    db = _shop_db()
+    return customer_consent_json(read_consent(db, customer_id), read_marketing(db, customer_id))
 
 
-def set_customer_consent(customer_id: int, personalization: bool) -> Dict[Text, Any]:
-    return customer_consent_json(write_consent(_shop_db(), customer_id, personalization, source="widget"))
+def set_customer_consent(customer_id: int, personalization: Optional[bool] = None,
+                         marketing: Optional[bool] = None) -> Dict[Text, Any]:
+    """Write what the body sent (either switch, or both), source "widget"; answer both flags."""
+    db = _shop_db()
+    state = (write_consent(db, customer_id, personalization, source="widget") if personalization is not None
+             else read_consent(db, customer_id))
+    offers = (write_marketing(db, customer_id, marketing, "widget") if marketing is not None
+              else read_marketing(db, customer_id))
+    return customer_consent_json(state, offers)
 
 
 def add_privacy_routes(bp: Blueprint) -> None:

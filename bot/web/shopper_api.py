@@ -13,7 +13,11 @@ with an id alone (ids appear in logs, URLs and the staff console):
                                    the recommendation's source, one of RECOMMENDATION_SOURCES)
     POST   /web/api/shopper        a new shopper token (the widget keeps it)
     POST   /web/api/consent        {personalization: bool}      (X-Identity-Token or X-Shopper-Token)
+                                   {marketing: bool}             (X-Identity-Token only: offers)
     GET    /web/api/consent                                      (X-Identity-Token or X-Shopper-Token)
+    POST   /web/api/campaign/opt-out?t=<signed>   a campaign card's "No more offers": marketing off
+                                   (source card) for the customer the signed token names
+    GET    /web/api/campaign/opt-out?t=<signed>   the same from an e-mail: a page with the button
     GET    /web/api/campaign/click?t=<signed>   a campaign card's (or e-mail's) link: records the
                                    click for the campaign, customer and variant the signed token
                                    names (``bot.campaigns.delivery``), then redirects to the
@@ -47,6 +51,7 @@ from bot.web.store import FEEDBACK_VALUES, get_store, recommendation_source, tur
 logger = logging.getLogger(__name__)
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+OPT_OUT_ROUTE = "/web/api/campaign/opt-out"  # bot.campaigns.delivery.OPT_OUT_PATH (checked by a test)
 SESSION_HEADER = "X-Session-Token"
 SHOPPER_HEADER = "X-Shopper-Token"
 # what the widget sends for its own buttons, shown in the history as the button read
@@ -267,6 +272,47 @@ def add_shopper_routes(bp: Blueprint) -> None:
             return response.json({"recorded": True})
         return response.redirect(landing, status=303)
 
+    @bp.route(OPT_OUT_ROUTE, methods=["POST"])
+    async def campaign_opt_out(request: Request) -> HTTPResponse:
+        """"No more offers" from a campaign card (or an e-mail's one-click unsubscribe):
+        marketing off, source "card", for the customer the signed token names, never an id
+        sent in the clear. A forged, unsigned or foreign token is 404 and writes nothing."""
+        import asyncio
+
+        from bot.campaigns.delivery import record_opt_out
+        from bot.web.erasure import shop_db
+
+        token = request.args.get("t")
+        try:
+            customer = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: record_opt_out(shop_db(), token))
+        except Exception:  # noqa: BLE001 - the shopper gets a plain error, the log the trace
+            logger.exception("a campaign opt-out could not be recorded")
+            return error(500, "the choice could not be stored")
+        if customer is None:
+            return error(404, "this link is not valid")
+        return response.json({"marketing": False, "source": "card"})
+
+    @bp.route(OPT_OUT_ROUTE, methods=["GET"])
+    async def campaign_opt_out_page(request: Request) -> HTTPResponse:
+        """An e-mail's "No more offers" link: a page whose button posts the same token (a link
+        checker or mail scanner that merely opens the link unsubscribes nobody)."""
+        from html import escape
+
+        from bot.campaigns.delivery import read_opt_out_token
+
+        token = request.args.get("t")
+        if read_opt_out_token(token) is None:
+            return error(404, "this link is not valid")
+        page = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>No more offers</title>'
+                '<meta name="viewport" content="width=device-width, initial-scale=1"></head><body>'
+                '<h1>No more offers?</h1><p>We will stop sending you promotions, in the chat and by e-mail. '
+                'You can switch them back on any time in the chat\'s settings.</p>'
+                f'<form method="post" action="?t={escape(token, quote=True)}"><button type="submit">'
+                'Stop sending me offers</button></form></body></html>')
+        return response.html(page, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+                                            "X-Content-Type-Options": "nosniff"})
+
     @bp.route("/web/api/shopper", methods=["POST"])
     async def new_shopper(_: Request) -> HTTPResponse:
         return response.json({"shopper_token": issue_shopper()})
@@ -281,10 +327,15 @@ def add_shopper_routes(bp: Blueprint) -> None:
         if body is None:
             return error(400, "expected a JSON object")
         personalization = body.get("personalization")
-        if not isinstance(personalization, bool):
+        marketing = body.get("marketing")
+        if marketing is not None and not isinstance(marketing, bool):
+            return error(400, "marketing must be true or false")
+        if marketing is not None and customer is None:
+            return error(401, "offers are a signed-in customer's choice: a valid X-Identity-Token is required")
+        if not isinstance(personalization, bool) and not (personalization is None and marketing is not None):
             return error(400, "personalization must be true or false")
-        if customer is not None:  # the customer's own choice: the same flag the chat sets
-            return stored_json(lambda: set_customer_consent(customer, personalization),
+        if customer is not None:  # the customer's own choice: the same flags the chat sets
+            return stored_json(lambda: set_customer_consent(customer, personalization, marketing),
                                "the consent could not be stored")
         return stored_json(lambda: _session_scope(get_store().set_consent(shopper_id, personalization)),
                            "the consent could not be stored")

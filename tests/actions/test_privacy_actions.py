@@ -83,3 +83,27 @@ def test_rasa_shell_gets_the_export_as_text(profiles):
     messages, _ = run_action(ActionPrivacyConfirm(), tracker)
     data = json.loads(messages[-1]["text"])
     assert data["customer"]["id"] == 7 and not any(m.get("custom") for m in messages)
+
+
+def test_offers_stop_and_start_in_the_chat_for_the_signed_in_customer_only(profiles):
+    from bot.privacy.marketing import forget_marketing, read_marketing, write_marketing
+
+    before = read_marketing(profiles.db, 5)
+    try:
+        messages, events = run_action(ActionPrivacyRequest(), make_tracker(
+            "stop sending me offers", "privacy_request", metadata=signed_in(5)))
+        assert slots_of(events) == {"privacy_pending": None}
+        assert messages[0]["custom"] == {"type": "consent", "marketing": False}
+        assert (read_marketing(profiles.db, 5).marketing, read_marketing(profiles.db, 5).source) == (False, "chat")
+        entities = [{"entity": "privacy_right", "value": "offers_in"}]
+        messages, _ = run_action(ActionPrivacyRequest(), make_tracker(
+            '/privacy_request{"privacy_right":"offers_in"}', "privacy_request", entities, metadata=signed_in(5)))
+        assert "Offers are on again" in messages[0]["text"] and profiles.marketing(5)
+        # a shopper who is not signed in: told so, nothing written for anyone
+        messages, _ = run_action(ActionPrivacyRequest(), make_tracker("stop sending me offers", "privacy_request"))
+        assert "not signed in" in messages[0]["text"] and not messages[0].get("custom")
+        assert read_marketing(profiles.db, 5).marketing
+    finally:
+        forget_marketing(profiles.db, 5)
+        if before.updated_at is not None:
+            write_marketing(profiles.db, 5, before.marketing, before.source, now=before.updated_at)

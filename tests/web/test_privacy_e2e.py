@@ -212,6 +212,28 @@ def test_consent_in_the_chat_and_the_widget_switch_are_one_flag(rasa_server):
     assert chat.call("GET", url, headers=headers)[1]["personalization"] is True
 
 
+def test_offers_in_the_chat_and_the_widget_switch_are_one_flag_apart_from_personalization(rasa_server):
+    sam = customer_id(rasa_server, "sam.lee@example.com")  # not one of the demo's newsletter subscribers
+    headers = {"X-Identity-Token": identity(rasa_server, sam)["identity"]}
+    url = f"{rasa_server['url']}/web/api/consent"
+    status, body = chat.call("GET", url, headers=headers)
+    assert status == 200 and body["marketing"] is False  # never chose: offers are opt-in
+    status, body = chat.call("POST", url, {"marketing": True}, headers=headers)  # the Offers switch
+    assert status == 200 and (body["marketing"], body["marketing_detail"]["source"]) == (True, "widget")
+    sender = new_sender("offers")
+    said = texts(say(rasa_server, sender, "stop sending me offers", sam))
+    assert "no more offers" in said and "Personalization stays" in said
+    assert shop_rows(rasa_server, "SELECT marketing, source FROM customer_marketing_consent WHERE customer_id = ?",
+                     sam) == [(0, "chat")]
+    status, body = chat.call("GET", url, headers=headers)
+    assert body["marketing"] is False and body["marketing_detail"]["source"] == "chat"
+    say(rasa_server, sender, "what do you know about me?", sam)
+    assert "Offers (promotions in the chat and by e-mail) are off (as you chose on" in texts(
+        say(rasa_server, sender, "/affirm", sam))
+    # anonymous: nothing to stop, nothing written
+    assert "nothing to stop" in texts(say(rasa_server, new_sender("offers-anon"), "stop sending me offers"))
+
+
 def test_an_anonymous_shopper_is_told_the_truth_and_can_clear_the_conversation(rasa_server):
     sender = new_sender("anonymous")
     conversation = chat.rest_conversation_id(rasa_server, sender)

@@ -18,6 +18,7 @@ from bot.campaigns.model import Campaign  # noqa: E402
 from bot.campaigns.stats import wilson  # noqa: E402
 from bot.campaigns.store import CLICK, IMPRESSION, CampaignStore  # noqa: E402
 from bot.campaigns.tables import ASSIGNMENTS  # noqa: E402
+from bot.privacy.marketing import write_marketing  # noqa: E402
 from bot.shop.db import ShopDatabase  # noqa: E402
 from bot.shop.schema import Customer  # noqa: E402
 from bot.web.staff import add_staff_routes  # noqa: E402
@@ -34,6 +35,7 @@ SPEC = {"id": "bands", "name": "Watch bands <b>sale</b>", "holdout": 0.1,
         "variants": [{"name": "control", "template": "{product} for {price}"},
                      {"name": "warm", "template": "Hi {first_name}! {product} for {price}"}]}
 SHOWN = {"control": (40, 2), "warm": (40, 10)}  # customers shown, clicks
+NO_OFFERS = (3, 17, 44, 58, 79)  # customers of the audience who never opted in to offers
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +53,9 @@ def console(tmp_path_factory, monkeypatch_module):
     with shop.session() as session:
         for cid in range(1, 81):
             session.add(Customer(id=cid, name=f"Shopper{cid} Test", email=f"shopper{cid}@example.com", created_at=T0))
+    for cid in range(1, 81):  # offers are opt-in: all but NO_OFFERS subscribed to them
+        if cid not in NO_OFFERS:
+            write_marketing(shop, cid, True, "import", now=T0)
     for variant, (n, clicks) in SHOWN.items():
         for i in range(n):
             with shop.session() as session:
@@ -96,6 +101,8 @@ def test_the_page_shows_rates_intervals_and_p_beats_control(console):
     assert page.status == 200
     assert 'href="/staff/campaigns">Campaigns</a>' in page.text
     assert "Watch bands &lt;b&gt;sale&lt;/b&gt;" in page.text and "<b>sale</b>" not in page.text
+    assert "Audience 80 customers" in page.text
+    assert '<span class="no-marketing">5 of them without\n    marketing consent</span>' in page.text
     rows = dict(re.findall(r'<tr data-variant="(\w+)">(.*?)</tr>', page.text, flags=re.S))
     assert set(rows) == {"control", "warm"}
     cells = {k: [re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td>(.*?)</td>", v, flags=re.S)]
@@ -118,8 +125,10 @@ def test_admins_export_and_change_the_status(console):
     download = admin.get("/staff/campaigns/bands/export.csv")
     assert download.status == 200 and "attachment" in download.getheader("Content-Disposition")
     rows = list(csv.DictReader(io.StringIO(download.text)))
-    assert len(rows) == 80
+    assert len(rows) == 80 - len(NO_OFFERS)  # those who never opted in to offers get no e-mail
+    assert not {int(row["customer_id"]) for row in rows} & set(NO_OFFERS)
     for row in rows:
+        assert "/web/api/campaign/opt-out?t=" in row["opt_out_url"]
         assert row["email"] == f"shopper{row['customer_id']}@example.com"
         assert row["message"] == f"Message for shopper {row['customer_id']}"
         assert "/web/api/campaign/click?t=" in row["click_url"]

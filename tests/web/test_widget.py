@@ -304,3 +304,100 @@ def test_a_recommendation_card_shows_its_reason_and_its_click_reports_the_source
                       {"product_id": "SKU-10001"}]  # an unknown source is not reported
     assert errors == []
     context.close()
+
+
+# --- offers: the signed-in shopper's Offers switch and a campaign card's "No more offers" ----------
+CAMPAIGN_CARD = {"from": "bot", "timestamp": 1717405400.0, "text": "Hi Sam! 15% off the USB-C charger.",
+                 "custom": {"type": "product_cards", "campaign": "apple-chargers",
+                            "products": [{"id": "SKU-10196", "name": "USB-C charger", "price_text": "$19.00",
+                                          "url": f"{SHOP}/web/api/campaign/click?t=c.mac"}],
+                            "opt_out": {"label": "No more offers", "path": "/web/api/campaign/opt-out?t=apple%3A7%3Achat.mac-_1",
+                                        "url": f"{SHOP}/web/api/campaign/opt-out?t=apple%3A7%3Achat.mac-_1"}}}
+FOREIGN_OPT_OUT = {**CAMPAIGN_CARD, "timestamp": 1717405401.0,
+                   "custom": {**CAMPAIGN_CARD["custom"], "opt_out": {"label": "No more offers",
+                                                                     "path": "https://evil.test/steal?t=x"}}}
+
+
+def fake_identity(subject):
+    import base64
+
+    def part(value):
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part({'sub': str(subject), 'exp': int(time.time()) + 3600})}.sig"
+
+
+def test_offers_switch_and_no_more_offers_on_a_campaign_card(browser):
+    """Stand-in socket and API: a signed-in shopper sees an Offers switch apart from Personalize,
+    which posts {marketing}; a campaign card's "No more offers" posts its signed path (only
+    our own path) and turns the switch off; signed out, the switch goes away."""
+    context = browser.new_context()
+    posted = []
+    marketing = {"value": False}
+
+    def serve(route):
+        url, request = route.request.url, route.request
+        if url.endswith("/web/static/widget.js") or url.endswith("/web/static/widget.css"):
+            name = url.rsplit("/", 1)[1]
+            kind = "text/javascript" if name.endswith(".js") else "text/css"
+            route.fulfill(body=(STATIC / name).read_text(), content_type=f"{kind}; charset=utf-8")
+        elif "/web/api/campaign/opt-out" in url:
+            posted.append((request.method, url.split(SHOP, 1)[1], None))
+            marketing["value"] = False
+            route.fulfill(json={"marketing": False, "source": "card"})
+        elif url.endswith("/web/api/consent"):
+            signed_in = "x-identity-token" in {k.lower() for k in request.headers}
+            if request.method == "POST":
+                body = json.loads(request.post_data)
+                posted.append(("POST", "/web/api/consent", body))
+                marketing["value"] = body.get("marketing", marketing["value"])
+            answer = {"personalization": True, "updated_at": None, "source": None,
+                      "scope": "customer" if signed_in else "session"}
+            if signed_in:
+                answer["marketing"] = marketing["value"]
+            route.fulfill(json=answer)
+        elif url.endswith("/web/api/shopper"):
+            route.fulfill(json={"shopper_token": "p" * 24 + ".mac0123456789"})
+        elif "/web/api/" in url:
+            route.fulfill(json={"messages": []})
+        else:
+            route.fulfill(body=f"<!doctype html><html><head><link rel='stylesheet' href='/web/static/widget.css'>"
+                               f"<script>{FAKE_SOCKET}</script></head><body>"
+                               f"<script src='/web/static/widget.js' data-socket-url='{SHOP}'></script></body></html>",
+                          content_type="text/html; charset=utf-8")
+
+    context.route(f"{SHOP}/**", serve)
+    context.route("https://evil.test/**", lambda route: (posted.append(("EVIL", route.request.url, None)),
+                                                         route.fulfill(json={})))
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{SHOP}/")
+    page.get_by_role("button", name=re.compile("Open chat")).click()
+    page.wait_for_function("typeof window.__botSays === 'function'")
+    offers = page.get_by_role("switch", name="Offers")
+    expect(offers).to_have_count(0)  # anonymous: no offers to switch
+    assert page.evaluate("(t) => window.ShopbotWidget.signIn(t)", fake_identity(7))
+    expect(offers).to_be_visible()
+    expect(offers).not_to_be_checked()
+    expect(page.get_by_role("switch", name="Personalize")).to_be_checked()  # apart from personalization
+    offers.check()
+    deadline = time.time() + 10
+    while not any(p[2] == {"marketing": True} for p in posted) and time.time() < deadline:
+        page.wait_for_timeout(100)
+    assert ("POST", "/web/api/consent", {"marketing": True}) in posted
+    assert not any(p[2] and "personalization" in p[2] for p in posted)
+
+    page.evaluate("message => window.__botSays(message)", CAMPAIGN_CARD)
+    page.evaluate("message => window.__botSays(message)", FOREIGN_OPT_OUT)
+    stops = page.get_by_role("button", name="No more offers")
+    expect(stops).to_have_count(1)  # the card whose path is not ours gets no button
+    stops.click()
+    expect(page.locator(".sb-opt-out")).to_have_text(re.compile("^Done: no more offers"))
+    expect(offers).not_to_be_checked()
+    assert ("POST", "/web/api/campaign/opt-out?t=apple%3A7%3Achat.mac-_1", None) in posted
+    assert not any(p[0] == "EVIL" for p in posted)
+    page.evaluate("() => window.ShopbotWidget.signOut()")
+    expect(offers).to_have_count(0)
+    assert errors == []
+    context.close()

@@ -20,6 +20,9 @@
  * The shopper's rights: a bot message with a custom {type: "download", path, label} payload
  * gets a download link (their data export; the link's token expires within minutes and is
  * masked in the stored conversation); {type: "consent", personalization} sets the switch.
+ * A signed-in shopper also gets an "Offers" switch (their marketing choice, opt-in, POST
+ * /web/api/consent {marketing}); a campaign card (product_cards with "campaign") carries a
+ * "No more offers" button that posts its signed opt_out path.
  *
  * Safety: every piece of text (the shopper's, the bot's, a product's) is rendered with
  * textContent or as an attribute value, never parsed as HTML; links and images only
@@ -171,10 +174,22 @@
   consentLabel.appendChild(el("span", null, "Personalize"));
   var consentHelp = el("span", { id: "sb-consent-help", className: "sb-sr-only" },
                        "Allow the assistant to remember your preferences to personalize recommendations.");
+  // Offers: a signed-in customer's marketing choice (opt-in), apart from personalization;
+  // shown only once the server has said whose it is (anonymous shoppers get no offers)
+  var offersLabel = el("label", { className: "sb-consent sb-offers" });
+  var offersSwitch = el("input", { type: "checkbox", role: "switch", className: "sb-offers-switch",
+                                   "aria-describedby": "sb-offers-help" });
+  offersLabel.appendChild(offersSwitch);
+  offersLabel.appendChild(el("span", null, "Offers"));
+  offersLabel.hidden = true;
+  var offersHelp = el("span", { id: "sb-offers-help", className: "sb-sr-only" },
+                      "Allow the shop to show you offers in the chat and send them by e-mail.");
   toolbar.appendChild(handoffButton);
   toolbar.appendChild(clearButton);
   toolbar.appendChild(consentLabel);
   toolbar.appendChild(consentHelp);
+  toolbar.appendChild(offersLabel);
+  toolbar.appendChild(offersHelp);
 
   var log = el("div", { className: "sb-log", role: "log", "aria-live": "polite", "aria-relevant": "additions",
                         "aria-label": "Conversation", tabindex: "0" });
@@ -331,6 +346,27 @@
     return link;
   }
 
+  /* A campaign card's "No more offers": posts the card's signed token (only our own path). */
+  var OPT_OUT_PATH = "/web/api/campaign/opt-out?t=";
+  function renderOptOut(optOut) {
+    var path = typeof optOut.path === "string" ? optOut.path : "";
+    if (path.indexOf(OPT_OUT_PATH) !== 0 || !/^[A-Za-z0-9_.%-]+$/.test(path.slice(OPT_OUT_PATH.length))) return null;
+    var wrap = el("p", { className: "sb-opt-out" });
+    var button = el("button", { type: "button", className: "sb-opt-out-button" },
+                    typeof optOut.label === "string" && optOut.label ? optOut.label : "No more offers");
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      postJson("POST", API.replace(/\/web\/api$/, "") + path, null, {}).then(function (ok) {
+        wrap.textContent = ok ? "Done: no more offers. You can switch them back on with the Offers switch."
+                              : "Sorry, that didn't work. Please try again later.";
+        if (ok) setOffers(false);
+        else button.disabled = false;
+      });
+    });
+    wrap.appendChild(button);
+    return wrap;
+  }
+
   /* One message: {from: user|bot|agent, text, buttons|quick_replies, custom, image|attachment, timestamp, agent}.
      live: it just arrived (not from the history), so a consent change in it applies now. */
   function renderMessage(message, live) {
@@ -359,10 +395,17 @@
       if (Array.isArray(custom.comparison) && custom.comparison.length) item.appendChild(renderComparison(custom));
       else if ((custom.type === "product_cards" || Array.isArray(custom.recommendations)) && Array.isArray(custom.products)) {
         item.appendChild(renderCards(custom.products, custom.recommendations));
+        if (custom.campaign && custom.opt_out && typeof custom.opt_out === "object") {
+          var stop = renderOptOut(custom.opt_out);
+          if (stop) item.appendChild(stop);
+        }
       }
       else if (custom.type === "download") item.appendChild(renderDownload(custom));
       else if (custom.type === "consent" && live && typeof custom.personalization === "boolean") {
         setConsent(custom.personalization);
+      }
+      else if (custom.type === "consent" && live && typeof custom.marketing === "boolean") {
+        setOffers(custom.marketing);
       }
     }
     var buttons = message.buttons || message.quick_replies;
@@ -434,11 +477,14 @@
   }
 
   function loadConsent() {
+    if (!currentIdentity()) offersLabel.hidden = true;
     if (!shopperToken && !currentIdentity()) return;
     fetch(API + "/consent", { headers: consentHeaders() })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (body) {
         // a signed-in shopper's choice (or the shop's default) always counts; an anonymous one once made
+        offersLabel.hidden = !(body && body.scope === "customer" && typeof body.marketing === "boolean");
+        if (body && !offersLabel.hidden) setOffers(body.marketing);
         if (!body || (body.scope !== "customer" && body.updated_at === null)) return;
         setConsent(Boolean(body.personalization));
       })
@@ -450,6 +496,11 @@
     consentSwitch.checked = value;
     consentSwitch.setAttribute("aria-checked", String(value));
     save("personalization", String(value));
+  }
+
+  function setOffers(value) {
+    offersSwitch.checked = Boolean(value);
+    offersSwitch.setAttribute("aria-checked", String(Boolean(value)));
   }
 
   // -- signed-in shopper ------------------------------------------------------------------
@@ -570,6 +621,15 @@
     setConsent(value);
     ensureShopper().then(function () {
       postJson("POST", API + "/consent", { personalization: value }, consentHeaders());
+    });
+  });
+
+  offersSwitch.addEventListener("change", function () {
+    var value = offersSwitch.checked;
+    setOffers(value);
+    if (!currentIdentity()) { offersLabel.hidden = true; return; }
+    postJson("POST", API + "/consent", { marketing: value }, consentHeaders()).then(function (ok) {
+      if (!ok) setOffers(!value);  // the server did not take it: show what holds
     });
   });
 

@@ -64,12 +64,18 @@ def test_the_holdout_baseline(store, shop, demo):
 
     from bot.campaigns.reporting import report
     from bot.campaigns.tables import ASSIGNMENTS
+    from bot.privacy.marketing import write_marketing
 
     store.save(demo)
     with store.db.session() as session:
-        for customer in (301, 302, 303, 304):
+        for customer in (301, 302, 303, 304, 305):
             session.execute(insert(ASSIGNMENTS).values(campaign_id=demo.id, customer_id=customer, variant="holdout",
                                                        method="hash", assigned_at=NOW))
+    # only held-out customers who accept offers compare with those shown the card (who all do)
+    for customer in (301, 302, 303, 304):
+        write_marketing(shop, customer, True, "import", now=NOW)
+    write_marketing(shop, 305, False, "chat", now=NOW)
+    buy(shop, 305, "SKU-10196", NOW + timedelta(days=2))      # held out but no offers: not in the baseline
     buy(shop, 301, "SKU-10196", NOW + timedelta(days=3))      # held out, bought anyway: counts
     buy(shop, 302, "SKU-10196", NOW - timedelta(days=3))      # before being held out: does not
     for customer in (311, 312):

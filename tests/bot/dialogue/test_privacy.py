@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from bot.catalog import load_catalog
 from bot.dialogue import privacy
-from bot.dialogue.privacy import (CLEAR, DELETE, EXPORT, OPT_IN, OPT_OUT, SEE, privacy_confirm_turn,
-                                  privacy_request_turn, requested_right)
+from bot.dialogue.privacy import (CLEAR, DELETE, EXPORT, OFFERS_IN, OFFERS_OUT, OPT_IN, OPT_OUT, SEE,
+                                  privacy_confirm_turn, privacy_request_turn, requested_right)
 from bot.privacy import consent as web_consent
 from bot.privacy.redaction import redact_for_storage
 from bot.privacy.requests import ErasureRequest, pending_erasures, read_export
@@ -117,6 +117,18 @@ def held(db, customer_id):
     ("personalize for me again", OPT_IN),
     ("turn personalization back on", OPT_IN),
     ("it's fine to use my purchase history", OPT_IN),
+    ("stop sending me offers", OFFERS_OUT),
+    ("no more offers please", OFFERS_OUT),
+    ("unsubscribe me from your marketing emails", OFFERS_OUT),
+    ("unsubscribe", OFFERS_OUT),
+    ("don't send me offers again", OFFERS_OUT),  # a stop, not a start
+    ("opt me out of the newsletter", OFFERS_OUT),
+    ("send me offers again", OFFERS_IN),
+    ("subscribe me to the newsletter", OFFERS_IN),
+    ("you can send me promotions", OFFERS_IN),
+    ("turn offers back on", OFFERS_IN),
+    ("unsubscribe me from personalization", OPT_OUT),  # names personalization: not offers
+    ("No problem, you can send me deals", OFFERS_IN),
     ("GDPR request", None),
     ("", None),
     ("/privacy_request", None),
@@ -147,7 +159,8 @@ def test_an_unclear_request_offers_the_rights_as_buttons(profiles, people):
     turn = privacy_request_turn(profiles, "GDPR request", people["jane"], JANE_CHAT)
     assert turn.pending is None
     payloads = [b["payload"] for b in turn.replies[0].buttons]
-    assert payloads[0] == '/privacy_request{"privacy_right":"see"}' and len(payloads) == 4
+    assert payloads[0] == '/privacy_request{"privacy_right":"see"}' and len(payloads) == 5
+    assert payloads[-1] == '/privacy_request{"privacy_right":"offers_out"}'  # "No more offers", from the menu
 
 
 def test_the_summary_after_yes_says_what_is_held(profiles, people, catalog):
@@ -337,3 +350,99 @@ def test_delete_and_export_cover_the_campaigns_records(shop, profiles, people):
     assert "the promotions we prepared or showed you" in done.replies[0].text
     assert store.export_customer(jane) == []
     assert len(store.export_customer(sam)[0]["events"]) == 2  # Sam's stay
+
+
+# --------------------------------------------------------------------- the marketing choice
+def test_see_export_and_delete_cover_the_marketing_choice(shop, profiles, people):
+    from bot.privacy.marketing import CUSTOMER_MARKETING, read_marketing, write_marketing
+
+    jane, sam = people["jane"], people["sam"]  # the demo seed: Jane subscribed to offers (import), Sam never chose
+    write_marketing(shop, sam, True, "widget", now=T)
+    summary = privacy_confirm_turn(profiles, f"see:{jane}", True, jane, JANE_CHAT).replies[0].text
+    assert "Offers (promotions in the chat and by e-mail) are on (you subscribed to the shop's offers" in summary
+    assert "Personalization is on" in summary  # the two are told apart
+    exported = json.loads(privacy_confirm_turn(profiles, f"export:{jane}", True, jane, JANE_CHAT,
+                                               rich=False).replies[-1].text)
+    assert exported["consent"]["marketing"] == {"marketing": True, "updated_at": T.isoformat(), "source": "import",
+                                                "default": False}
+    assert "offers" in privacy_request_turn(profiles, "delete my data", jane, JANE_CHAT).replies[0].text
+
+    done = privacy_confirm_turn(profiles, f"delete:{jane}", True, jane, JANE_CHAT)
+    assert "your choice about receiving offers (offers are now off)" in done.replies[0].text
+    assert done.removed["marketing_consent"] == 1
+    with shop.engine.connect() as connection:
+        rows = connection.execute(select(CUSTOMER_MARKETING.c.customer_id)).scalars().all()
+    assert jane not in rows and sam in rows  # her row is gone, Sam's stays
+    assert read_marketing(shop, jane).marketing is False and profiles.marketing(sam) is True
+    after = privacy_confirm_turn(profiles, f"see:{jane}", True, jane, JANE_CHAT).replies[0].text
+    assert "Offers (promotions in the chat and by e-mail) are off (the shop's default; you haven't chosen)" in after
+
+
+def test_the_profile_service_and_the_widget_share_one_marketing_flag(shop, profiles, people):
+    from bot.privacy import marketing
+
+    sam = people["sam"]
+    assert profiles.marketing(sam) is False  # opt-in: off until chosen
+    profiles.set_marketing(sam, True, source="chat")
+    assert marketing.read_marketing(shop, sam).source == "chat"  # what GET /web/api/consent says
+    marketing.write_marketing(shop, sam, False, "widget")
+    assert profiles.marketing(sam) is False
+    assert profiles.consent(sam) is True  # personalization untouched
+    with pytest.raises(ValueError):
+        profiles.set_marketing(987654, True)
+
+
+def test_offers_change_in_the_chat_at_once_apart_from_personalization(shop, profiles, people):
+    from bot.privacy.marketing import read_marketing
+
+    jane, sam = people["jane"], people["sam"]  # Jane subscribed to offers in the demo seed, Sam never chose
+    off = privacy_request_turn(profiles, "stop sending me offers", jane, JANE_CHAT)
+    assert off.pending is None and off.marketing is False and off.consent is None
+    assert off.replies[0].custom == {"type": "consent", "marketing": False}  # the widget's Offers switch follows
+    assert "no more offers" in off.replies[0].text and "Personalization stays on" in off.replies[0].text
+    state = read_marketing(shop, jane)
+    assert (state.marketing, state.source) == (False, "chat")
+    assert profiles.consent(jane) is True and read_marketing(shop, sam).updated_at is None  # nothing else
+    again = privacy_request_turn(profiles, "no more offers", jane, JANE_CHAT)
+    assert "(they were already off)" in again.replies[0].text
+    on = privacy_request_turn(profiles, "send me offers again", jane, JANE_CHAT)
+    assert on.marketing is True and "Offers are on again" in on.replies[0].text
+    assert read_marketing(shop, jane).marketing is True
+    # the menu's button carries the right as an entity: no words needed
+    button = privacy_request_turn(profiles, "/privacy_request", sam, SAM_CHAT, right=OFFERS_OUT)
+    assert button.marketing is False and read_marketing(shop, sam).source == "chat"
+    # offers without personalization: recorded, and the shopper is told they won't come
+    profiles.set_consent(sam, False)
+    told = privacy_request_turn(profiles, "subscribe me to the newsletter", sam, SAM_CHAT).replies[0].text
+    assert "while personalization is off you won't get any" in told and profiles.marketing(sam) is True
+
+
+def test_an_anonymous_shopper_has_no_offers_to_stop(shop, profiles, people):
+    from bot.privacy.marketing import CUSTOMER_MARKETING
+
+    with shop.engine.connect() as connection:
+        rows = len(connection.execute(CUSTOMER_MARKETING.select()).all())
+    for text, hint in (("stop sending me offers", "nothing to stop"), ("send me offers again", "Sign in")):
+        turn = privacy_request_turn(profiles, text, None, ANON_CHAT)
+        assert "not signed in" in turn.replies[0].text and hint in turn.replies[0].text
+        assert turn.marketing is None and turn.replies[0].custom is None
+    with shop.engine.connect() as connection:
+        assert len(connection.execute(CUSTOMER_MARKETING.select()).all()) == rows  # nothing written
+
+
+def test_the_offers_examples_of_the_training_data_read_as_offers():
+    """nlu_data/privacy.yml teaches privacy_request the offers phrasings; each must then be
+    read as the offers right it asks for, never as personalization."""
+    import yaml
+
+    from tests.test_training_data import ROOT
+
+    block = next(b for b in yaml.safe_load((ROOT / "nlu_data" / "privacy.yml").read_text())["nlu"]
+                 if b.get("intent") == "privacy_request")
+    texts = [line[2:].strip() for line in block["examples"].splitlines() if line.startswith("- ")]
+    offers = [t for t in texts if any(w in t.lower() for w in ("offer", "promotion", "deals", "newsletter",
+                                                                "mailing list", "marketing"))
+              and "personali" not in t.lower()]
+    assert len(offers) >= 10
+    rights = {t: requested_right(t) for t in offers}
+    assert set(rights.values()) == {OFFERS_OUT, OFFERS_IN}, rights
