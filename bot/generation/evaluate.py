@@ -29,6 +29,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from bot.generation.entities import NameIndex, scan
 from bot.generation.facts import checkable_entities
 from bot.generation.guardrails import PERSONAL_DATA, Guardrails, _key_facts
+from bot.generation.prompt import split_list
 from bot.generation.runtime import Generator
 from bot.generation.service import FALLBACK, GENERATED, Rephraser
 
@@ -49,16 +50,21 @@ def hallucinated(guard: Guardrails, text: str, facts: Any, prompt: Any, shopper_
     if not (text or "").strip():
         return []
     verdict = guard.check(text, facts, shopper_text=shopper_text, prompt_texts=prompt.instructions,
-                          markers=prompt.markers, entities=checkable_entities(facts, guard.names))
+                          markers=prompt.markers, entities=checkable_entities(facts, guard.names),
+                          intro=prompt.intro)
     return [str(v) for v in verdict.violations if v.kind in HALLUCINATION_KINDS]
 
 
-def coverage(text: str, template: str, names: Optional[NameIndex]) -> Optional[float]:
-    """Share of the template's key facts that ``text`` restates (None: it has none)."""
+def coverage(text: str, template: str, names: Optional[NameIndex], facts: Any = None) -> Optional[float]:
+    """Share of the template's key facts that ``text`` restates (None: it has none); as
+    the guardrails count them, products the answer only mentions in passing are not key."""
     keys = _key_facts(scan(template, names))
+    subjects = {f"product:{p.product_id}" for p in getattr(facts, "products", ()) if p.product_id}
+    if subjects:
+        keys = {k: t for k, t in keys.items() if k[0] != "product" or k[1] in subjects}
     if not keys:
         return None
-    return len(keys & _key_facts(scan(text or "", names))) / len(keys)
+    return len(set(keys) & set(_key_facts(scan(text or "", names)))) / len(keys)
 
 
 def evaluate(pairs: Sequence[Any], generator: Generator, names: Optional[NameIndex] = None,
@@ -77,12 +83,15 @@ def evaluate(pairs: Sequence[Any], generator: Generator, names: Optional[NameInd
         raw = generation.text if generation is not None else ""
         facts, prompt = pair.prepared_facts(), pair.prompt()
         before = hallucinated(guard, raw, facts, prompt, pair.shopper_text)
-        after = hallucinated(guard, served.text, facts, prompt, pair.shopper_text) if served.path == GENERATED else []
+        after = hallucinated(guard, raw, facts, prompt, pair.shopper_text) if served.path == GENERATED else []
+        listed = split_list(pair.template)
+        # what the shopper would read: for a list reply, the worded lead and the list as written
+        composed = raw.strip() + "\n" + listed[1] if listed and raw.strip() else raw
         results.append({
             "kind": pair.kind, "path": served.path, "reason": served.reason,
             "why": sorted({v.split(":", 1)[0] for v in served.violations}),
             "hallucinated": bool(before), "hallucinations": before, "reached_shopper": bool(after),
-            "coverage": coverage(raw, pair.template, names), "chars": len(raw),
+            "coverage": coverage(composed, pair.template, names, pair.facts), "chars": len(raw), "intro": bool(listed),
             "new_tokens": generation.tokens if generation is not None else 0,
             "decode_tok_s": generation.decode_tok_s if generation is not None else None,
             "reply_s": served.seconds, "text": raw, "template": pair.template, "question": pair.shopper_text,

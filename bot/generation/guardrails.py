@@ -38,7 +38,7 @@ Checks, each a ``Violation`` with a reason the console can show:
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, List, Optional, Sequence, Set, Tuple
 
 from bot.generation import entities as E
@@ -94,6 +94,8 @@ class GuardrailConfig:
     echo_words: int = 6  # this many of the shopper's words in a row, repeated, is an echo
     min_coverage: float = 0.5  # of the answer's key facts (prices, dates, codes, products) restated
     leak_words: int = 5  # this many words of the prompt's own text in a row is a leak
+    intro_max_chars: int = 200  # a list's lead (``check(intro=True)``): one short sentence
+    intro_max_sentences: int = 2
 
 
 # Role tags of chat templates (ChatML, Llama, Mistral) and a line that opens as a role.
@@ -145,16 +147,21 @@ class Guardrails:
 
     def check(self, text: str, facts: Facts, shopper_text: str = "",
               prompt_texts: Sequence[str] = (), markers: Sequence[str] = (),
-              entities: Optional[EntitySet] = None) -> Verdict:
+              entities: Optional[EntitySet] = None, intro: bool = False) -> Verdict:
         """The verdict on ``text``. ``prompt_texts`` are the prompt's own instructions and
         ``markers`` its section labels: neither may show in a reply. ``entities`` may be
-        passed when already computed for these facts."""
+        passed when already computed for these facts. ``intro``: ``text`` is the lead of a
+        list reply whose list is sent as written: it needs none of the key facts (the list
+        keeps them) and must be short (``intro_max_chars``, ``intro_max_sentences``)."""
         text = text or ""
         found: List[Violation] = []
         stripped = text.strip()
         if not stripped:
             return Verdict((Violation(EMPTY, "the reply is empty"),))
         config = self.config
+        if intro:
+            config = replace(config, max_chars=config.intro_max_chars, max_sentences=config.intro_max_sentences,
+                             min_coverage=0.0)
         if len(stripped) > config.max_chars:
             found.append(Violation(TOO_LONG, f"{len(stripped)} characters, at most {config.max_chars}"))
         sentences = len(_SENTENCE_END.findall(stripped.rstrip(".!? ") + "."))
@@ -174,7 +181,7 @@ class Guardrails:
         found += self._proper_nouns(stripped, mentions, supported)
         found += self._pairings(stripped, mentions, facts)
         found += self._claims(stripped, mentions, facts, supported)
-        found += self._coverage(mentions, facts)
+        found += self._coverage(mentions, facts, config.min_coverage)
         return Verdict(tuple(_unique(found)))
 
     def _pairings(self, text: str, mentions: List[Mention], facts: Facts) -> List[Violation]:
@@ -235,19 +242,24 @@ class Guardrails:
             owned |= {k for m in _claimed_owned(text, scan(text, self.names)) for k in _products(m)}
         return owned
 
-    def _coverage(self, mentions: List[Mention], facts: Facts) -> List[Violation]:
+    def _coverage(self, mentions: List[Mention], facts: Facts, min_coverage: float) -> List[Violation]:
         """A reply must keep at least ``min_coverage`` of the answer's key facts: "Good news,
         it's on its way!" drops the date and the tracking number the template gave."""
         keys = _key_facts(scan(facts.answer, self.names))
-        if not keys or self.config.min_coverage <= 0:
+        subjects = {f"product:{p.product_id}" for p in facts.products if p.product_id}
+        if subjects:
+            # the products the answer is about are key; one its description mentions in
+            # passing ("fits the iPhone 14") is not
+            keys = _KeyFacts({k: t for k, t in keys.items() if k[0] != "product" or k[1] in subjects})
+        if not keys or min_coverage <= 0:
             return []
         said = _key_facts(mentions)
         kept = len(keys & said) / len(keys)
-        if kept >= self.config.min_coverage:
+        if kept >= min_coverage:
             return []
         missing = sorted(text for key, text in ((k, t) for k, t in keys.items() if k not in said))
         return [Violation(DROPS_FACTS, f"keeps {kept:.0%} of the answer's key facts, at least "
-                                       f"{self.config.min_coverage:.0%} needed (missing {', '.join(missing[:4])})")]
+                                       f"{min_coverage:.0%} needed (missing {', '.join(missing[:4])})")]
 
     def _proper_nouns(self, text: str, mentions: List[Mention], facts: EntitySet) -> List[Violation]:
         """Capitalised words inside a sentence that no fact contains: invented places,
@@ -346,8 +358,8 @@ class Guardrails:
                     continue
                 digits = re.sub(r"\D", "", original)
                 words = " ".join(words_of(original))
-                if placeholder == PHONE and digits and any(digits in fact for fact in fact_digits):
-                    continue  # the shop's own number, given in the facts
+                if placeholder in (PHONE, CARD, IBAN) and len(digits) >= 6 and any(digits in fact for fact in fact_digits):
+                    continue  # a number the facts give: the shop's own phone, a tracking number
                 if placeholder == ADDRESS and words and any(words in fact for fact in fact_words):
                     continue
                 out.append(Violation(PERSONAL_DATA, f"a {label} ({original.strip()!r}) that is not in the facts"))

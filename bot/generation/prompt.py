@@ -30,12 +30,18 @@ SYSTEM = (
 ANSWER_TASK = ("Using only the facts, answer the customer's question in one friendly sentence. "
                "Copy names, prices and dates exactly.")
 SAY_TASK = "Using only the facts, tell the customer this in one friendly sentence. Copy names, prices and dates exactly."
+# A list reply (a lead line, then "• " lines) keeps its list as written: the model words
+# only the lead, so every name and price in the list stays exact and the reply stays
+# short enough for the token limit and the latency budget (``split_list``).
+INTRO_TASK = ("Using only the facts, write one short friendly sentence for the customer that introduces "
+              "the list. Do not repeat the list.")
+BULLET = "• "
 
 # Section labels; the guardrails refuse a reply that repeats one.
 FACTS_LABEL = "Facts:"
 SHOPPER_LABEL = "About the customer:"
 QUESTION_LABEL = "Question:"
-MARKERS: Tuple[str, ...] = (FACTS_LABEL, SHOPPER_LABEL, QUESTION_LABEL, "Using only the facts")
+MARKERS: Tuple[str, ...] = (FACTS_LABEL, SHOPPER_LABEL, QUESTION_LABEL, "Using only the facts", BULLET.strip())
 
 MAX_SHOPPER_CHARS = 200
 MAX_ANSWER_CHARS = 500
@@ -56,10 +62,22 @@ def clean(text: str, limit: Optional[int] = None) -> str:
     return text
 
 
+def split_list(template_text: str) -> Optional[Tuple[str, str]]:
+    """(lead, the rest) of a list reply: a first line that ends with ":" ("Picked for you:"),
+    then lines that start with "• " (and whatever follows them, kept as written); None for
+    any other reply (a product's details list their specs after its description)."""
+    lines = (template_text or "").split("\n")
+    lead = lines[0].strip()
+    if len(lines) < 2 or not lead.endswith(":") or lead.startswith(BULLET.strip()) or not lines[1].startswith(BULLET):
+        return None
+    return lines[0].strip(), "\n".join(lines[1:])
+
+
 @dataclass(frozen=True)
 class Prompt:
     system: str
     user: str
+    intro: bool = False  # the model words only a list's lead (``split_list``)
 
     def messages(self) -> List[Dict[str, str]]:
         return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user}]
@@ -71,7 +89,7 @@ class Prompt:
     @property
     def instructions(self) -> Tuple[str, ...]:
         """The prompt's own wording, which a reply must not repeat."""
-        return (self.system, ANSWER_TASK, SAY_TASK)
+        return (self.system, ANSWER_TASK, SAY_TASK, INTRO_TASK)
 
 
 def build_prompt(template_text: str, facts: Facts, profile_lines: Sequence[str] = (),
@@ -80,7 +98,7 @@ def build_prompt(template_text: str, facts: Facts, profile_lines: Sequence[str] 
 
     The facts block is the template reply (what would be sent today) followed by the
     product and order lines it does not already say word for word; ``profile_lines``
-    default to the facts' own.
+    default to the facts' own. For a list reply (``split_list``) the task is its lead only.
     """
     system = SYSTEM.format(shop=clean(shop_name, 60) or "our shop")
     answer = clean(template_text or facts.answer, MAX_ANSWER_CHARS)
@@ -95,8 +113,13 @@ def build_prompt(template_text: str, facts: Facts, profile_lines: Sequence[str] 
     if about:
         parts.append(SHOPPER_LABEL + " " + " ".join(about))
     said = clean(shopper_text, MAX_SHOPPER_CHARS).replace('"', "'")
-    if said:
+    intro = split_list(template_text or "") is not None
+    if intro:
+        parts.append(INTRO_TASK)
+        if said:
+            parts.append(f'{QUESTION_LABEL} "{said}"')
+    elif said:
         parts += [ANSWER_TASK, f'{QUESTION_LABEL} "{said}"']
     else:
         parts.append(SAY_TASK)
-    return Prompt(system=system, user="\n".join(parts))
+    return Prompt(system=system, user="\n".join(parts), intro=intro)

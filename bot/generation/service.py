@@ -38,7 +38,7 @@ from typing import Callable, Optional, Sequence, Tuple
 from bot.generation.entities import NameIndex
 from bot.generation.facts import Facts, checkable_entities
 from bot.generation.guardrails import Guardrails, Verdict
-from bot.generation.prompt import build_prompt
+from bot.generation.prompt import build_prompt, split_list
 from bot.generation.runtime import DEADLINE, LENGTH, Generation, GenerationSettings, Generator, load_generator
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ BUSY = "busy"
 
 DEFAULT_BUDGET_S = 2.0
 DEFAULT_CONCURRENCY = 1
+INTRO_MAX_TOKENS = 40  # a list's lead is one short sentence
 CHECK_RESERVE_S = 0.05  # of the budget, kept for the guardrail check after generating
 
 
@@ -183,7 +184,9 @@ class Rephraser:
                           time.perf_counter() - started)
         call = _Call()
         budget = self.budget_s
-        worker = threading.Thread(target=self._run, args=(call, prompt, budget - CHECK_RESERVE_S),
+        listed = split_list(template_text) if prompt.intro else None
+        max_new_tokens = min(self.max_new_tokens, INTRO_MAX_TOKENS) if listed else self.max_new_tokens
+        worker = threading.Thread(target=self._run, args=(call, prompt, budget - CHECK_RESERVE_S, max_new_tokens),
                                   name="rephraser", daemon=True)
         worker.start()
         finished = call.done.wait(timeout=max(0.0, budget - (time.perf_counter() - started)))
@@ -203,24 +206,27 @@ class Rephraser:
             # cut off at the token limit: half a sentence ("It comes with weight 700 g and")
             # reads as broken even when every fact in it is right
             return Served(template_text, FALLBACK, TRUNCATED,
-                          (f"cut off at the {self.max_new_tokens}-token limit",), elapsed, generation)
+                          (f"cut off at the {max_new_tokens}-token limit",), elapsed, generation)
         verdict: Verdict = self.guardrails.check(
             generation.text, facts, shopper_text=shopper_text or "", prompt_texts=prompt.instructions,
-            markers=prompt.markers, entities=checkable_entities(facts, self.guardrails.names))
+            markers=prompt.markers, entities=checkable_entities(facts, self.guardrails.names),
+            intro=listed is not None)
         elapsed = time.perf_counter() - started
         if not verdict.ok:
             return Served(template_text, FALLBACK, GUARDRAILS, tuple(verdict.reasons), elapsed, generation)
         if elapsed > budget:
             return Served(template_text, FALLBACK, TIMEOUT, (f"{elapsed:.2f} s, over the {budget:.1f} s budget",),
                           elapsed, generation)
-        return Served(generation.text, GENERATED, "", (), elapsed, generation)
+        # a list reply: the worded lead, then the list exactly as the template has it
+        text = generation.text.strip() + "\n" + listed[1] if listed else generation.text
+        return Served(text, GENERATED, "", (), elapsed, generation)
 
-    def _run(self, call: _Call, prompt, deadline_s: float) -> None:
+    def _run(self, call: _Call, prompt, deadline_s: float, max_new_tokens: int) -> None:
         try:
             started = time.perf_counter()
             generator = self.generator()
             left = deadline_s - (time.perf_counter() - started)
-            call.generation = generator.generate(prompt, self.max_new_tokens, deadline_s=max(0.0, left))
+            call.generation = generator.generate(prompt, max_new_tokens, deadline_s=max(0.0, left))
         except BaseException as error:  # noqa: BLE001 - handed to the caller as a fallback
             call.error = error
         finally:

@@ -55,6 +55,7 @@ class ScriptedGenerator(Generator):
         self.honour_deadline = honour_deadline
         self.error = error
         self.prompts: List[Prompt] = []
+        self.max_new_tokens_asked: Optional[int] = None
 
     def count_tokens(self, prompt: Prompt) -> int:
         return len((prompt.system + " " + prompt.user).split())
@@ -62,6 +63,7 @@ class ScriptedGenerator(Generator):
     def generate(self, prompt: Prompt, max_new_tokens: int = 64, deadline_s: Optional[float] = None) -> Generation:
         started = time.perf_counter()
         self.prompts.append(prompt)
+        self.max_new_tokens_asked = max_new_tokens
         if self.error is not None:
             raise self.error
         deadline = Deadline(deadline_s if self.honour_deadline else None)

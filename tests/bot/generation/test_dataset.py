@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.generation.dataset import (
-    COMPARISON, FAQ, HELD_OUT, INJECTION, INJECTIONS, KINDS, ORDER, PRODUCT, RECOMMENDATION, TRAIN,
+    COMPARISON, FAQ, HELD_OUT, INJECTION, INJECTIONS, KINDS, ORDER, PRODUCT, RECOMMENDATION, SEARCH, TRAIN,
     build_dataset, check_target,
 )
 from bot.generation.guardrails import Guardrails
@@ -116,3 +116,32 @@ def _mentions_profile(pair) -> bool:
         return True
     shops = re.search(r"You shop most for ([^.]+)\.", about)
     return bool(shops and any(c.strip() in pair.target for c in shops.group(1).split(",")))
+
+
+def test_templates_and_facts_are_the_ones_the_actions_serve(data, catalog):
+    """Product answers, recommendations and searches are trained on the texts the actions
+    send (details_text, recommend_turn's lines, search_turn itself), not look-alikes."""
+    from types import SimpleNamespace
+
+    from bot.dialogue.personal import search_turn
+    from bot.dialogue.products import details_text
+    from bot.graph.knowledge_graph import KnowledgeGraph
+    from bot.recs.search import ProductSearch
+
+    pairs = data.train + data.held_out
+    product = next(p for p in pairs if p.kind == PRODUCT)
+    sku = product.facts.products[0].product_id
+    assert product.template == details_text(catalog.product(sku), catalog)
+    assert product.facts.products[0].details, "the specs are facts, as product_facts(details=True) gives them"
+    recommendation = next(p for p in pairs if p.kind == RECOMMENDATION)
+    assert recommendation.template.split("\n", 1)[0] in ("Picked for you:", "Here are popular picks:")
+    assert all(line.startswith("• ") and " — " in line for line in recommendation.template.split("\n")[1:])
+    search = next(p for p in pairs if p.kind == SEARCH)
+    served = search_turn(SimpleNamespace(search=ProductSearch(KnowledgeGraph.from_catalog(catalog)), catalog=catalog),
+                         search.shopper_text).replies[0]
+    assert search.template == served.text
+    assert [f.product_id for f in search.facts.products] == [f.product_id for f in served.facts.products]
+    # a list reply: the model learns to word its lead only (the list is sent as written)
+    assert search.prompt().intro and recommendation.prompt().intro and not product.prompt().intro
+    for pair in (search, recommendation):
+        assert "•" not in pair.target and len(pair.target) <= 200, pair.target

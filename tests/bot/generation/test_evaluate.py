@@ -6,7 +6,7 @@ import statistics
 import pytest
 
 from bot.generation.dataset import KINDS, PRODUCT, build_dataset
-from bot.generation.evaluate import evaluate, pick
+from bot.generation.evaluate import coverage, evaluate, pick
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +33,10 @@ def test_metrics_on_a_scripted_generator(held_out, names, scripted):
     assert result["guardrail_pass_rate"] == round(3 / 9, 3)
     assert result["hallucination_rate"] == round(3 / 9, 3)  # only "$1.00" is an unsupported entity
     assert result["unsupported_reaching_shopper"] == 0 and result["unsupported_reaching_shopper_rate"] == 0
-    # coverage of the template's key facts (its price and its product): all, the name only, none
-    assert result["fact_coverage"] == pytest.approx((1.0 + 0.5 + 0.0) / 3, abs=1e-3)
+    # coverage of the template's key facts: the mean of each reply's share
+    expected = [coverage(t, p.template, names, p.facts) for t, p in zip(expected_texts, pairs)]
+    assert result["fact_coverage"] == pytest.approx(statistics.mean(expected), abs=1e-3)
+    assert expected[0] > expected[1] > expected[2] == 0.0  # faithful, the name only, nothing
     assert result["mean_chars"] == round(statistics.mean(len(t) for t in expected_texts), 1)
     assert result["why"]["unsupported_price"] == 3 and result["why"]["drops_facts"] >= 3
     assert result["by_kind"] == {PRODUCT: {"replies": 9, "fallback_rate": round(6 / 9, 3)}}
@@ -55,3 +57,14 @@ def test_pick_spreads_over_every_kind_deterministically(held_out):
     assert chosen == pick(held_out, 30) and len(chosen) == 30
     assert {p.kind for p in chosen} == set(KINDS)
     assert pick(held_out, None) == list(held_out)
+
+
+def test_coverage_counts_the_answers_subject_products_and_prices(names, catalog):
+    from bot.generation.facts import Facts, ProductFact
+
+    facts = Facts(products=(ProductFact.from_product(catalog.product("SKU-10001")),))
+    template = "Samsung Galaxy S24 — $799.00, in stock\nPairs with the Google Pixel 8 charger."
+    assert coverage("The Samsung Galaxy S24 is $799.00.", template, names, facts) == 1.0
+    assert coverage("The Samsung Galaxy S24 is in stock.", template, names, facts) == 0.5
+    assert coverage("Happy to help!", template, names, facts) == 0.0
+    assert coverage("The Samsung Galaxy S24 is $799.00.", template, names) < 1.0  # without facts: every name counts

@@ -348,3 +348,25 @@ def test_a_promise_the_facts_make_passes(guard, catalog):
     verdict = guard.check("Good news: the Forerunner 55 is on sale at $199.00, and shipping is free over $50.00 "
                           "(free shipping).", facts)
     assert verdict.ok, verdict.reasons
+
+
+def test_a_tracking_number_in_the_facts_is_no_card_number(names):
+    # seen in the fine-tuning set: a 16-digit tracking number passes the card pattern
+    order = OrderFact("ORD-132766", "shipped", shipped_at=date(2025, 5, 11), carrier="Canada Post",
+                      tracking_number="2608340057172795", estimated_delivery=date(2025, 5, 17))
+    facts = Facts(answer="Your order ORD-132766 shipped with Canada Post on May 11; tracking 2608340057172795.",
+                  orders=(order,), today=date(2025, 5, 14))
+    guard = Guardrails(names)
+    verdict = guard.check("ORD-132766 left with Canada Post on May 11. The tracking number is 2608340057172795.", facts)
+    assert verdict.ok, verdict.reasons
+    leaked = guard.check("ORD-132766 left with Canada Post on May 11. Pay with 4111 1111 1111 1111.", facts)
+    assert PERSONAL_DATA in leaked.kinds
+
+
+def test_products_a_description_mentions_in_passing_are_not_key_facts(names, catalog):
+    case = catalog.product("SKU-10001")  # the answer's subject; its description names other phones
+    facts = Facts(answer=f"{case.display_name} — $799.00, in stock\nWorks with the Google Pixel 8 charger and the "
+                         "Apple iPhone 15 cable.", products=(ProductFact.from_product(case),))
+    guard = Guardrails(names)
+    assert guard.check(f"The {case.display_name} is $799.00 and in stock.", facts).ok
+    assert DROPS_FACTS in guard.check("It is in stock.", facts).kinds

@@ -221,3 +221,42 @@ def test_a_reply_that_finds_the_generator_busy_gets_its_template_at_once(scripte
     worker.join()
     assert first["served"].path == GENERATED
     assert shared.reply(TEMPLATE_TEXT, facts, shopper_text="price?").path == GENERATED  # the slot is free again
+
+
+LIST_TEMPLATE = ("Garmin running watches under $300:\n• Garmin Forerunner 55 — $199.00, 4.4★, in stock\n"
+                 "• Garmin Forerunner 255 — $299.00, 4.9★, in stock")
+
+
+@pytest.fixture
+def list_facts(catalog) -> Facts:
+    return Facts(products=tuple(ProductFact.from_product(catalog.product(sku)) for sku in ("SKU-10121", "SKU-10118")),
+                 shopper_name="Priya Patel", profile_lines=("You told me: budget under $300.00.",))
+
+
+def test_a_list_reply_gets_a_worded_lead_and_keeps_its_list_as_written(scripted, names, list_facts, catalog):
+    assert catalog.product("SKU-10118").display_name == "Garmin Forerunner 255"
+    generator = scripted("Hi Priya! All of these fit your budget of under $300.00:")
+    served = rephraser(generator, names).reply(LIST_TEMPLATE, list_facts, shopper_text="garmin watches under 300")
+    assert served.path == GENERATED, served.detail
+    lead, rest = LIST_TEMPLATE.split("\n", 1)
+    assert served.text == "Hi Priya! All of these fit your budget of under $300.00:\n" + rest
+    prompt = generator.prompts[0]
+    assert prompt.intro and "introduces the list" in prompt.user and generator.max_new_tokens_asked <= 40
+
+
+@pytest.mark.parametrize("lead, kind", [
+    ("Hi Priya! The Forerunner 55 is only $99.00 today:", UNSUPPORTED_PRICE),        # a wrong price in the lead
+    ("Hi Priya! Here they are:\n• Garmin Forerunner 55 — $199.00", INSTRUCTION_LEAK),  # repeating the list
+    ("Hi Priya! " + "These are lovely watches for long runs and short ones. " * 5, "too_long"),
+])
+def test_a_bad_lead_falls_back_to_the_whole_template(scripted, names, list_facts, lead, kind):
+    served = rephraser(scripted(lead), names).reply(LIST_TEMPLATE, list_facts)
+    assert served.path == FALLBACK and served.text == LIST_TEMPLATE
+    assert any(v.startswith(kind) for v in served.violations), served.violations
+
+
+def test_a_product_answer_with_specs_is_no_list(scripted, names, facts):
+    template = "Samsung Galaxy S24 — $799.00, 4.6★, in stock\n• Storage: 128 GB\n• Weight: 167 g"
+    generator = scripted("The Samsung Galaxy S24 is $799.00 and in stock.")
+    served = rephraser(generator, names).reply(template, facts)
+    assert not generator.prompts[0].intro and served.text == "The Samsung Galaxy S24 is $799.00 and in stock."
