@@ -26,7 +26,7 @@ same link works from an e-mail (``channel`` email).
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote, urlparse
 
 from bot.campaigns.model import HOLDOUT
@@ -47,23 +47,32 @@ class Click:
     channel: str
 
 
-def click_token(campaign_id: str, customer_id: int, variant: str, channel: str = "chat") -> str:
+def _signed(purpose: str, *fields: Any) -> str:
     from bot.identity.signing import sign
 
-    return sign(CLICK_PURPOSE, f"{campaign_id}:{int(customer_id)}:{variant}:{channel}")
+    return sign(purpose, ":".join(str(field) for field in fields))
+
+
+def _fields(purpose: str, token: Any, count: int) -> Optional[List[str]]:
+    """The ``count`` fields of a token this server signed for ``purpose`` (the second one a
+    customer id), else None (never raises)."""
+    from bot.identity.signing import unsign
+
+    value = unsign(purpose, token)
+    parts = value.split(":") if value is not None else []
+    if len(parts) != count or not parts[1].isdigit():
+        return None
+    return parts
+
+
+def click_token(campaign_id: str, customer_id: int, variant: str, channel: str = "chat") -> str:
+    return _signed(CLICK_PURPOSE, campaign_id, int(customer_id), variant, channel)
 
 
 def read_click_token(token: Any) -> Optional[Click]:
     """The click a token this server signed names, else None (never raises)."""
-    from bot.identity.signing import unsign
-
-    value = unsign(CLICK_PURPOSE, token)
-    if value is None:
-        return None
-    parts = value.split(":")
-    if len(parts) != 4 or not parts[1].isdigit():
-        return None
-    return Click(parts[0], int(parts[1]), parts[2], parts[3])
+    parts = _fields(CLICK_PURPOSE, token, 4)
+    return Click(parts[0], int(parts[1]), parts[2], parts[3]) if parts else None
 
 
 def click_url(campaign_id: str, customer_id: int, variant: str, channel: str = "chat",
@@ -84,20 +93,13 @@ class OptOut:
 
 
 def opt_out_token(campaign_id: str, customer_id: int, channel: str = "chat") -> str:
-    from bot.identity.signing import sign
-
-    return sign(OPT_OUT_PURPOSE, f"{campaign_id}:{int(customer_id)}:{channel}")
+    return _signed(OPT_OUT_PURPOSE, campaign_id, int(customer_id), channel)
 
 
 def read_opt_out_token(token: Any) -> Optional[OptOut]:
     """The opt-out a token this server signed names, else None (never raises)."""
-    from bot.identity.signing import unsign
-
-    value = unsign(OPT_OUT_PURPOSE, token)
-    if value is None:
-        return None
-    parts = value.split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in ("chat", "email"):
+    parts = _fields(OPT_OUT_PURPOSE, token, 3)
+    if not parts or parts[2] not in ("chat", "email"):
         return None
     return OptOut(parts[0], int(parts[1]), parts[2])
 
