@@ -62,6 +62,14 @@ def clean(text: str, limit: Optional[int] = None) -> str:
     return text
 
 
+def _without_stated_details(product, answer: str):
+    from dataclasses import replace
+
+    said = answer.lower()
+    kept = tuple((label, value) for label, value in product.details if str(value).lower() not in said)
+    return product if kept == product.details else replace(product, details=kept)
+
+
 def split_list(template_text: str) -> Optional[Tuple[str, str]]:
     """(lead, the rest) of a list reply: a first line that ends with ":" ("Picked for you:"),
     then lines that start with "• " (and whatever follows them, kept as written); None for
@@ -102,7 +110,9 @@ def build_prompt(template_text: str, facts: Facts, profile_lines: Sequence[str] 
     """
     system = SYSTEM.format(shop=clean(shop_name, 60) or "our shop")
     answer = clean(template_text or facts.answer, MAX_ANSWER_CHARS)
-    lines = [clean(product.line(), 240) for product in facts.products[:MAX_PRODUCTS]]
+    # a product's line without the details the answer already states (a product answer lists
+    # its specs): every prompt token is prefill time before the first word
+    lines = [clean(_without_stated_details(product, answer).line(), 240) for product in facts.products[:MAX_PRODUCTS]]
     lines += [clean(order.line(), 300) for order in facts.orders[:MAX_ORDERS]]
     extra = [f"- {line}" for line in lines if line and line not in answer]
     parts = [FACTS_LABEL + " " + answer] + extra
