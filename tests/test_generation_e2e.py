@@ -45,6 +45,7 @@ PATHS = {"generated", "fallback", "template"}
 # What Rasa's REST channel answers per message (recipient_id and the message's own parts).
 REST_KEYS = {"recipient_id", "text", "buttons", "custom", "image", "attachment"}
 GENERATION_ENV = {"SHOPBOT_GENERATION": "on", "SHOPBOT_GENERATION_BUDGET_S": "20",
+                  "SHOPBOT_GENERATION_RATE": "0",  # every reply tried: this tests wording, not shedding
                   # one torch thread: on a busy 2-core machine it decodes several times faster
                   "SHOPBOT_TORCH_THREADS": os.environ.get("SHOPBOT_TORCH_THREADS") or "1",
                   "SHOPBOT_MODELS_DIR": os.environ.get("SHOPBOT_MODELS_DIR") or str(ROOT / "var" / "models")}

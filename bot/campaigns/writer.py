@@ -111,10 +111,12 @@ def rephraser(catalog: Any, people: Sequence[str] = (), enabled: Optional[bool] 
     ``warm``: load the model now, so the first messages are not sent as templates because it
     was still loading."""
     from bot.generation.entities import NameIndex
-    from bot.generation.service import Rephraser
+    from bot.generation.service import RateLimit, Rephraser
 
+    # a batch job, not serving: no rate limit (SHOPBOT_GENERATION_RATE protects chat latency)
     rephrase = Rephraser(generator=generator, names=NameIndex.from_catalog(catalog, people=list(people)),
-                         enabled=enabled, budget_s=budget_s if budget_s is not None else batch_budget())
+                         enabled=enabled, budget_s=budget_s if budget_s is not None else batch_budget(),
+                         rate=RateLimit(0, 1))
     if warm and rephrase.enabled:
         rephrase.warm()
     return rephrase

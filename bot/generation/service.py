@@ -24,6 +24,7 @@ Settings:
 | ``SHOPBOT_GENERATION`` | ``on`` | words opted-in replies with the generator (the fine-tuned model, when its adapter is present); ``off`` sends every template as written |
 | ``SHOPBOT_GENERATION_CONCURRENCY`` | 1 | generations at once; one more reply finds the template at once (``busy``), so generating never takes more than this many cores from serving |
 | ``SHOPBOT_GENERATION_BUDGET_S`` | 2.0 | seconds a reply may take (generation and checks) before the template is sent |
+| ``SHOPBOT_GENERATION_RATE`` | 0.2 | replies worded per second at most, on average (a token bucket holding ``SHOPBOT_GENERATION_BURST``, default 3): past it a reply gets its template at once (``busy``), so under heavy traffic generating takes a bounded share of the CPU and serving keeps its latency; ``0``: no limit |
 
 and the runtime's (``bot.generation.runtime``).
 """
@@ -56,6 +57,8 @@ BUSY = "busy"
 DEFAULT_BUDGET_S = 2.0
 DEFAULT_CONCURRENCY = 1
 INTRO_MAX_TOKENS = 40  # a list's lead is one short sentence
+DEFAULT_RATE = 0.2  # worded replies per second (BENCHMARKS.md, "Load": serving cost with generation on)
+DEFAULT_BURST = 3.0
 CHECK_RESERVE_S = 0.05  # of the budget, kept for the guardrail check after generating
 
 
@@ -70,6 +73,41 @@ def generation_concurrency() -> int:
         return max(1, int(os.environ.get("SHOPBOT_GENERATION_CONCURRENCY") or DEFAULT_CONCURRENCY))
     except ValueError:
         return DEFAULT_CONCURRENCY
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return max(0.0, float(os.environ.get(name) or default))
+    except ValueError:
+        return default
+
+
+class RateLimit:
+    """A token bucket: ``rate`` takes per second on average, ``burst`` at once (rate 0: no
+    limit). Why: each generation costs about a core-second on a small machine, so the
+    generator's share of the CPU must be bounded by traffic, not only by the slots."""
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self._clock = rate, max(1.0, burst), clock
+        self._tokens, self._at = self.burst, clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        if self.rate <= 0:
+            return True
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens < 1.0:
+                return False
+            self._tokens -= 1.0
+            return True
+
+
+def generation_rate() -> RateLimit:
+    """``SHOPBOT_GENERATION_RATE`` (default 0.2/s) and ``SHOPBOT_GENERATION_BURST`` (3)."""
+    return RateLimit(_env_float("SHOPBOT_GENERATION_RATE", DEFAULT_RATE), _env_float("SHOPBOT_GENERATION_BURST", DEFAULT_BURST))
 
 
 def generation_budget() -> float:
@@ -114,13 +152,15 @@ class Rephraser:
                  guardrails: Optional[Guardrails] = None, enabled: Optional[bool] = None,
                  budget_s: Optional[float] = None, max_new_tokens: Optional[int] = None,
                  shop_name: str = "our shop",
-                 loader: Optional[Callable[[], Generator]] = None) -> None:
+                 loader: Optional[Callable[[], Generator]] = None, rate: Optional[RateLimit] = None) -> None:
         self._generator = generator
         self._loader = loader or (lambda: load_generator(progress=False))
         self._load_lock = threading.Lock()
         # generations running at once, the stopped-late ones included: a reply that finds
         # them all taken goes out as its template at once instead of queueing behind them
         self._slots = threading.BoundedSemaphore(generation_concurrency())
+        # and at most so many per second on average: past it, the template at once
+        self._rate = rate if rate is not None else (generation_rate() if generator is None else RateLimit(0, 1))
         self._load_error: Optional[BaseException] = None
         self.guardrails = guardrails or Guardrails(names)
         self.enabled = generation_enabled() if enabled is None else enabled
@@ -179,6 +219,9 @@ class Rephraser:
             facts = facts.with_profile(profile_summary)
         prompt = build_prompt(template_text, facts, facts.profile_lines, shopper_text or "", self.shop_name)
 
+        if not self._rate.take():
+            return Served(template_text, FALLBACK, BUSY, ("over the generation rate (SHOPBOT_GENERATION_RATE)",),
+                          time.perf_counter() - started)
         if not self._slots.acquire(blocking=False):
             return Served(template_text, FALLBACK, BUSY, ("the generator is wording another reply",),
                           time.perf_counter() - started)

@@ -260,3 +260,30 @@ def test_a_product_answer_with_specs_is_no_list(scripted, names, facts):
     generator = scripted("The Samsung Galaxy S24 is $799.00 and in stock.")
     served = rephraser(generator, names).reply(template, facts)
     assert not generator.prompts[0].intro and served.text == "The Samsung Galaxy S24 is $799.00 and in stock."
+
+
+def test_the_rate_limit_sends_templates_past_the_rate_and_refills(scripted, names, facts):
+    from bot.generation.service import RateLimit
+
+    now = [100.0]
+    rate = RateLimit(0.5, 2, clock=lambda: now[0])
+    generator = scripted("The Samsung Galaxy S24 is $799.00.")
+    worder = rephraser(generator, names, rate=rate)
+    served = [worder.reply(TEMPLATE_TEXT, facts) for _ in range(3)]
+    assert [s.path for s in served] == [GENERATED, GENERATED, FALLBACK]  # a burst of 2, then shed
+    assert served[2].reason == BUSY and "SHOPBOT_GENERATION_RATE" in served[2].violations[0]
+    assert served[2].text == TEMPLATE_TEXT and len(generator.prompts) == 2  # not even tried
+    now[0] += 2.0  # one token back at 0.5/s
+    assert worder.reply(TEMPLATE_TEXT, facts).path == GENERATED
+    assert worder.reply(TEMPLATE_TEXT, facts).path == FALLBACK
+
+
+def test_the_rate_comes_from_the_environment(monkeypatch):
+    from bot.generation.service import generation_rate
+
+    monkeypatch.setenv("SHOPBOT_GENERATION_RATE", "2")
+    monkeypatch.setenv("SHOPBOT_GENERATION_BURST", "5")
+    limit = generation_rate()
+    assert (limit.rate, limit.burst) == (2.0, 5.0)
+    monkeypatch.setenv("SHOPBOT_GENERATION_RATE", "0")
+    assert all(generation_rate().take() for _ in range(100))  # 0: no limit
