@@ -133,6 +133,7 @@ _CLAIMS = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in 
     ("a sales rank or award", r"\bbest[-\s]?sell(?:er|ers|ing)\b|\bnumber\s+one\b|#1\b|\baward[-\s]winning\b"),
     ("a price promise", r"\blowest\s+prices?\b|\bcheapest\s+(?:anywhere|online|on\s+the\s+market)\b|\bprice\s+match"),
 ))
+_NUMBER_RUN = re.compile(r"\+?\(?\d[\d\s().-]*\d")
 _PLACEHOLDERS = {PHONE: "phone number", CARD: "card number", IBAN: "IBAN", ADDRESS: "street address"}
 
 
@@ -349,7 +350,9 @@ class Guardrails:
         redacted = redact_text(text, keep_email=None)
         if redacted == text:
             return []
-        fact_digits = [re.sub(r"\D", "", fact) for fact in facts.texts]
+        # each number as a fact writes it ("(555) 123-4567", "2608340057172795"), digits only:
+        # a number matches one of them whole, never a run across two unrelated numbers
+        fact_numbers = {re.sub(r"\D", "", run) for fact in facts.texts for run in _NUMBER_RUN.findall(fact)}
         fact_words = [" ".join(words_of(fact)) for fact in facts.texts]
         out = []
         for original, replaced in _replaced_regions(text, redacted):
@@ -358,7 +361,7 @@ class Guardrails:
                     continue
                 digits = re.sub(r"\D", "", original)
                 words = " ".join(words_of(original))
-                if placeholder in (PHONE, CARD, IBAN) and len(digits) >= 6 and any(digits in fact for fact in fact_digits):
+                if placeholder in (PHONE, CARD, IBAN) and digits in fact_numbers:
                     continue  # a number the facts give: the shop's own phone, a tracking number
                 if placeholder == ADDRESS and words and any(words in fact for fact in fact_words):
                     continue

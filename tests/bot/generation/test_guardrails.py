@@ -361,6 +361,9 @@ def test_a_tracking_number_in_the_facts_is_no_card_number(names):
     assert verdict.ok, verdict.reasons
     leaked = guard.check("ORD-132766 left with Canada Post on May 11. Pay with 4111 1111 1111 1111.", facts)
     assert PERSONAL_DATA in leaked.kinds
+    # a number made of digits the facts hold, but not one of their numbers: still refused
+    pieced = guard.check("ORD-132766 left with Canada Post on May 11. Call 340-057-1727.", facts)
+    assert PERSONAL_DATA in pieced.kinds, pieced.reasons
 
 
 def test_products_a_description_mentions_in_passing_are_not_key_facts(names, catalog):
